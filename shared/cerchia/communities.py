@@ -1,0 +1,71 @@
+"""Creating communities and authenticating their leaders' API keys."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from cerchia import clock
+from cerchia.domain.events import TimeZone, _locale
+from cerchia.domain.models import Community
+from cerchia.errors import InvalidInput, Unauthorized
+from cerchia.i18n import LOCALES
+
+
+@dataclass(frozen=True)
+class CreatedCommunity:
+    """What the operator hands to the platform: shown once, never stored in clear (api key)."""
+
+    community_id: str
+    webhook_secret: str
+    api_key: str
+
+
+def hash_api_key(api_key: str) -> str:
+    # API keys are 256-bit random strings, so a plain SHA-256 is enough (no password stretching needed).
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def create_community(name: str, timezone: str, locale: str, leader_email: str, leader_name: str | None = None,
+                     purpose: str | None = None, now: datetime | None = None) -> CreatedCommunity:
+    from pydantic import TypeAdapter, ValidationError
+
+    from cerchia.store import get_store
+
+    problems: dict[str, str] = {}
+    if not name.strip():
+        problems["name"] = "must not be empty"
+    try:
+        TypeAdapter(TimeZone).validate_python(timezone)
+    except ValidationError:
+        problems["timezone"] = "must be an IANA time zone such as 'Europe/Rome'"
+    if _locale(locale) not in LOCALES:
+        problems["locale"] = f"must be one of {', '.join(LOCALES)}"
+    if "@" not in leader_email:
+        problems["leader_email"] = "must be an email address"
+    if problems:
+        raise InvalidInput("The community cannot be created.", problems)
+    community_id = "c_" + secrets.token_hex(6)
+    webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    api_key = "ck_" + secrets.token_urlsafe(32)
+    community = Community(
+        community_id=community_id, name=name.strip(), purpose=(purpose or "").strip(), timezone=timezone,
+        locale=_locale(locale), leader_name=(leader_name or "").strip(), leader_email=leader_email.strip(),
+        webhook_secret=webhook_secret, api_key_hash=hash_api_key(api_key), created_at=now or clock.now(),
+    )
+    get_store().create_community(community)
+    return CreatedCommunity(community_id=community_id, webhook_secret=webhook_secret, api_key=api_key)
+
+
+def authenticate_leader(community: Community | None, authorization: str | None) -> Community:
+    """The community whose API key is presented as `Bearer <key>`; Unauthorized otherwise."""
+    scheme, _, key = (authorization or "").partition(" ")
+    if community is None or scheme.lower() != "bearer" or not key:
+        raise Unauthorized("A valid API key is required.")
+    if not hmac.compare_digest(hash_api_key(key.strip()), community.api_key_hash):
+        raise Unauthorized("A valid API key is required.")
+    return community

@@ -1,0 +1,168 @@
+"""The platform's events as Cerchia accepts them (DESIGN.md, "Public HTTP contract")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+
+from cerchia.errors import InvalidInput
+
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+DisplayText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Role = Literal["member", "leader"]
+SUPPORTED_LOCALES = ("en", "it")
+
+
+def _locale(value: str) -> str:
+    """Accept `it`, `it-IT`, `it_IT`; keep the language part. Unsupported languages fall back later."""
+    language = value.replace("_", "-").split("-")[0].lower()
+    if not (2 <= len(language) <= 3 and language.isalpha()):
+        raise ValueError("must be a language tag such as 'en' or 'it-IT'")
+    return language
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone such as 'Europe/Rome'") from None
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must carry a time zone offset, e.g. 2026-11-26T09:00:00Z")
+    return value.astimezone(UTC)
+
+
+Locale = Annotated[str, AfterValidator(_locale)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+Instant = Annotated[datetime, AfterValidator(_utc)]
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class MemberJoined(_Data):
+    member_id: Identifier
+    email: EmailStr
+    name: DisplayText
+    locale: Locale | None = None
+    timezone: TimeZone | None = None
+    role: Role = "member"
+
+
+class MemberUpdated(_Data):
+    member_id: Identifier
+    email: EmailStr | None = None
+    name: DisplayText | None = None
+    locale: Locale | None = None
+    timezone: TimeZone | None = None
+    role: Role | None = None
+
+    def changes(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump(exclude={"member_id"}).items() if v is not None}
+
+
+class MemberLeft(_Data):
+    member_id: Identifier
+
+
+class PostCreated(_Data):
+    post_id: Identifier
+    author_id: Identifier
+    title: DisplayText
+    url: AnyHttpUrl
+    body: Annotated[str, StringConstraints(max_length=100_000)] | None = None
+    created_at: Instant | None = None
+
+
+class PostDeleted(_Data):
+    post_id: Identifier
+
+
+class ReplyCreated(_Data):
+    reply_id: Identifier
+    post_id: Identifier
+    author_id: Identifier
+    created_at: Instant | None = None
+
+
+class ReactionAdded(_Data):
+    post_id: Identifier
+    member_id: Identifier
+    reaction: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = "like"
+
+
+EventData = MemberJoined | MemberUpdated | MemberLeft | PostCreated | PostDeleted | ReplyCreated | ReactionAdded
+
+DATA_MODELS: dict[str, type[_Data]] = {
+    "member.joined": MemberJoined,
+    "member.updated": MemberUpdated,
+    "member.left": MemberLeft,
+    "post.created": PostCreated,
+    "post.deleted": PostDeleted,
+    "reply.created": ReplyCreated,
+    "reaction.added": ReactionAdded,
+}
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    timestamp: Instant | None = None
+    data: dict[str, Any]
+
+
+class PlatformEvent(BaseModel):
+    """One accepted event: its type, when it happened (event time, else arrival), and its data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    occurred_at: datetime
+    data: EventData
+
+
+def _fields(error: ValidationError, prefix: str = "") -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for problem in error.errors():
+        name = prefix + ".".join(str(part) for part in problem["loc"]) if problem["loc"] else prefix.rstrip(".")
+        fields[name or "body"] = problem["msg"]
+    return fields
+
+
+def parse_event(body: Any, received_at: datetime) -> PlatformEvent | None:
+    """Validate a decoded webhook body. None means a well-formed event of a type Cerchia ignores.
+
+    Raises InvalidInput naming every field that is wrong.
+    """
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object with type, timestamp and data.", {"body": "not an object"})
+    try:
+        envelope = Envelope.model_validate(body)
+    except ValidationError as error:
+        raise InvalidInput("The event envelope is not valid.", _fields(error)) from None
+    model = DATA_MODELS.get(envelope.type)
+    if model is None:
+        return None
+    try:
+        data = model.model_validate(envelope.data)
+    except ValidationError as error:
+        raise InvalidInput(f"The data of this {envelope.type} event is not valid.", _fields(error, "data.")) from None
+    occurred_at = envelope.timestamp or received_at
+    return PlatformEvent(type=envelope.type, occurred_at=occurred_at, data=data)  # type: ignore[arg-type]

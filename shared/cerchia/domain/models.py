@@ -1,0 +1,66 @@
+"""What Cerchia keeps about communities, members and posts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MemberStatus = Literal["active", "left", "provisional"]
+
+
+class Community(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    community_id: str
+    name: str
+    purpose: str = ""
+    timezone: str = "UTC"
+    locale: str = "en"
+    leader_name: str = ""
+    leader_email: str = ""
+    webhook_secret: str = ""
+    api_key_hash: str = ""
+    created_at: datetime | None = None
+    # How long a post may wait for an answer before leaders are nudged (hours, 1-336).
+    unanswered_after_hours: int = Field(default=24, ge=1, le=336)
+
+
+class Member(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    community_id: str
+    member_id: str
+    email: str = ""
+    name: str = ""
+    locale: str | None = None
+    timezone: str | None = None
+    role: Literal["member", "leader"] = "member"
+    status: MemberStatus = "active"
+    joined_at: datetime | None = None
+    left_at: datetime | None = None
+    # Start of the current membership; a rejoin within the grace period keeps it (no second welcome).
+    membership_started_at: datetime | None = None
+    unsubscribed: bool = False
+    version: int = 0
+
+
+class Post(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    community_id: str
+    post_id: str
+    author_id: str = ""
+    title: str = ""
+    url: str = ""
+    excerpt: str = ""
+    created_at: datetime | None = None
+    reply_count: int = 0
+    reactions: int = 0
+    repliers: frozenset[str] = frozenset()
+    first_reply_at: datetime | None = None
+    deleted: bool = False
+    # True until post.created arrives (replies or reactions came first).
+    placeholder: bool = False
+    version: int = 0

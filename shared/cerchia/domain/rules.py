@@ -1,0 +1,77 @@
+"""Pure rules of the community: who is welcomed, which week an instant falls in, what is worth reading."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from cerchia.domain.models import Community, Member, Post
+
+REJOIN_GRACE = timedelta(days=30)
+EXCERPT_LENGTH = 280
+
+
+def resolve_locale(member_locale: str | None, community_locale: str) -> str:
+    """The member's language if Cerchia speaks it, else the community's, else English."""
+    for candidate in (member_locale, community_locale):
+        if candidate in ("en", "it"):
+            return candidate
+    return "en"
+
+
+def week_of(instant: datetime, timezone: str) -> str:
+    """ISO week (e.g. '2026-W48') of an instant as lived in the community's time zone."""
+    year, week, _ = instant.astimezone(ZoneInfo(timezone)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def membership_start_on_join(existing: Member | None, joined_at: datetime) -> datetime:
+    """When the membership that this join opens (or continues) started.
+
+    A member who left and comes back within the grace period continues the old membership,
+    so the welcome ledger (keyed on it) sends no second welcome.
+    """
+    if (
+        existing is not None
+        and existing.status == "left"
+        and existing.left_at is not None
+        and existing.membership_started_at is not None
+        and joined_at - existing.left_at <= REJOIN_GRACE
+    ):
+        return existing.membership_started_at
+    if existing is not None and existing.status == "active" and existing.membership_started_at is not None:
+        return existing.membership_started_at
+    return joined_at
+
+
+def deserves_welcome(member: Member) -> bool:
+    return member.status == "active" and member.role == "member" and bool(member.email)
+
+
+def is_answered(author_id: str, repliers: Iterable[str]) -> bool:
+    """A post is answered once anyone other than its author replied."""
+    return any(replier != author_id for replier in repliers)
+
+
+def engagement(post: Post) -> float:
+    """How much a post drew people in: replies count most, then distinct repliers, then reactions."""
+    return post.reply_count * 2 + len(post.repliers) * 3 + post.reactions
+
+
+def posts_worth_reading(posts: Iterable[Post], limit: int = 3) -> list[Post]:
+    """The most engaging recent posts (newest first among equals), never deleted ones or placeholders."""
+    readable = [post for post in posts if not post.deleted and not post.placeholder and post.title]
+    readable.sort(key=lambda post: (engagement(post), post.created_at.timestamp() if post.created_at else 0.0), reverse=True)
+    return readable[:limit]
+
+
+def excerpt(body: str | None) -> str:
+    if not body:
+        return ""
+    text = " ".join(body.split())
+    return text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1].rstrip() + "…"
+
+
+def community_display_locale(community: Community) -> str:
+    return resolve_locale(None, community.locale)

@@ -1,0 +1,44 @@
+"""Domain errors: what went wrong, in words the edges map to answers (HTTP codes, batch failures)."""
+
+from __future__ import annotations
+
+
+class CerchiaError(Exception):
+    """Base of every error Cerchia raises on purpose."""
+
+
+class NotFound(CerchiaError):
+    """The thing asked for does not exist (or is not visible to the caller)."""
+
+
+class AlreadyExists(CerchiaError):
+    """A write that must happen once found it had already happened."""
+
+
+class Conflict(CerchiaError):
+    """A concurrent change won; the caller may read again and retry."""
+
+
+class Transient(CerchiaError):
+    """A temporary failure (throttling, timeouts): retry later, nothing is lost."""
+
+
+class InvalidInput(CerchiaError):
+    """Input that breaks the contract; `fields` names what was wrong."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class Unauthorized(CerchiaError):
+    """Missing, wrong or stale credentials. Deliberately says nothing more (no enumeration)."""
+
+
+class PayloadTooLarge(CerchiaError):
+    """A request body over the accepted size."""
+
+
+class InvalidLink(CerchiaError):
+    """A link token that is forged, tampered, expired or meant for something else."""

@@ -1,0 +1,28 @@
+"""Jinja2 environments for emails and pages. HTML autoescapes; plain text does not need to."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from cerchia.i18n import translator
+
+
+@lru_cache(maxsize=2)
+def _environment(html: bool) -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    return Environment(
+        loader=PackageLoader("cerchia", "templates"),
+        autoescape=html,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render(template: str, locale: str, **context: Any) -> str:
+    """Render `templates/<template>` in a locale; `t` in the template is the catalogue."""
+    html = template.endswith(".html")
+    return str(_environment(html).get_template(template).render(t=translator(locale), locale=locale, **context))

@@ -1,0 +1,58 @@
+"""Plain Python values <-> DynamoDB attribute values."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+
+@lru_cache(maxsize=1)
+def _serializer() -> Any:
+    from boto3.dynamodb.types import TypeSerializer
+
+    return TypeSerializer()
+
+
+@lru_cache(maxsize=1)
+def _deserializer() -> Any:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_plain(inner) for inner in value]
+    if isinstance(value, set):
+        return {_plain(inner) for inner in value}
+    return value
+
+
+def _dynamo_ready(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {key: _dynamo_ready(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_dynamo_ready(inner) for inner in value]
+    return value
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    """Serialize, leaving out None (DynamoDB has no use for absent attributes)."""
+    serializer = _serializer()
+    return {key: serializer.serialize(_dynamo_ready(value)) for key, value in values.items() if value is not None}
+
+
+def to_value(value: Any) -> Any:
+    return _serializer().serialize(_dynamo_ready(value))
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    deserializer = _deserializer()
+    return {key: _plain(deserializer.deserialize(value)) for key, value in item.items()}

@@ -1,0 +1,525 @@
+"""The Store: every read and write of the single table, and the one place that knows its keys.
+
+Writes that belong together (an event's state change, its counters and its webhook-id record)
+go in one transaction, so a retried delivery can neither double-count nor lose anything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, Literal
+
+from cerchia.domain import rules
+from cerchia.domain.events import (
+    MemberJoined,
+    MemberLeft,
+    MemberUpdated,
+    PlatformEvent,
+    PostCreated,
+    PostDeleted,
+    ReactionAdded,
+    ReplyCreated,
+)
+from cerchia.domain.models import Community, Member, Post
+from cerchia.errors import AlreadyExists, Conflict, NotFound, Transient
+from cerchia.store import keys
+from cerchia.store.codec import from_item, to_item, to_value
+
+WEBHOOK_ID_RETENTION = timedelta(days=7)
+MAX_ATTEMPTS = 5
+TRANSIENT_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+}
+
+IngestOutcome = Literal["stored", "duplicate", "unchanged"]
+Guard = Literal["webhook", "once", "versioned", "plain"]
+
+
+@dataclass
+class _Write:
+    """One transaction item and what its condition failing would mean."""
+
+    guard: Guard
+    operation: dict[str, Any]
+
+
+@dataclass
+class _Update:
+    """Builds an UpdateItem expression without ever colliding with DynamoDB's reserved words."""
+
+    key: dict[str, str]
+    sets: dict[str, Any] = field(default_factory=dict)
+    adds: dict[str, Any] = field(default_factory=dict)
+    removes: list[str] = field(default_factory=list)
+    set_if_absent: dict[str, Any] = field(default_factory=dict)
+    condition: str | None = None
+    condition_values: dict[str, Any] = field(default_factory=dict)
+
+    def expression(self, table_name: str) -> dict[str, Any]:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+
+        def name(attribute: str) -> str:
+            alias = f"#a{len(names)}"
+            names[alias] = attribute
+            return alias
+
+        def value(raw: Any) -> str:
+            alias = f":v{len(values)}"
+            values[alias] = to_value(raw)
+            return alias
+
+        clauses = []
+        set_parts = [f"{name(k)} = {value(v)}" for k, v in self.sets.items()]
+        for attribute, raw in self.set_if_absent.items():
+            alias = name(attribute)
+            set_parts.append(f"{alias} = if_not_exists({alias}, {value(raw)})")
+        if set_parts:
+            clauses.append("SET " + ", ".join(set_parts))
+        if self.adds:
+            clauses.append("ADD " + ", ".join(f"{name(k)} {value(v)}" for k, v in self.adds.items()))
+        if self.removes:
+            clauses.append("REMOVE " + ", ".join(name(k) for k in self.removes))
+        request: dict[str, Any] = {
+            "TableName": table_name,
+            "Key": to_item(self.key),
+            "UpdateExpression": " ".join(clauses),
+        }
+        if self.condition:
+            condition = self.condition
+            for placeholder, raw in self.condition_values.items():
+                condition = condition.replace(placeholder, value(raw))
+            for placeholder in ("pk", "version", "status", "lease_until", "claim_id"):
+                token = "{" + placeholder + "}"
+                if token in condition:
+                    condition = condition.replace(token, name(placeholder))
+            request["ConditionExpression"] = condition
+        request["ExpressionAttributeNames"] = names
+        if values:
+            request["ExpressionAttributeValues"] = values
+        return request
+
+
+def _versioned(update: _Update, version: int | None) -> _Update:
+    """Guard an update on the version read before it (optimistic concurrency)."""
+    if version is None:
+        update.condition = "attribute_not_exists({pk})"
+    else:
+        update.condition = "{version} = :expected"
+        update.condition_values = {":expected": version}
+    update.adds["version"] = 1
+    return update
+
+
+def _instant(raw: Any) -> datetime | None:
+    return datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
+
+
+@dataclass(frozen=True)
+class EmailClaim:
+    """The right to send one email, held until it is marked sent or released."""
+
+    key: dict[str, str]
+    claim_id: str
+
+
+class Store:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self.table_name = table_name
+
+    # ------------------------------------------------------------------ low level
+    def _get(self, key: dict[str, str], consistent: bool = True) -> dict[str, Any] | None:
+        response = self._call("get_item", TableName=self.table_name, Key=to_item(key), ConsistentRead=consistent)
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def _call(self, operation: str, **request: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        try:
+            return getattr(self._client, operation)(**request)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in TRANSIENT_CODES:
+                raise Transient(f"DynamoDB is busy ({code}); try again.") from error
+            raise
+
+    # ------------------------------------------------------------------ communities
+    def create_community(self, community: Community) -> None:
+        meta = {
+            **keys.community(community.community_id),
+            "entity": "community",
+            **community.model_dump(mode="json"),
+        }
+        registry = {**keys.community_registry(community.community_id), "entity": "community-ref",
+                    "community_id": community.community_id, "name": community.name}
+        self._transact(
+            [
+                _Write("once", {"Put": {"TableName": self.table_name, "Item": to_item(meta),
+                                        "ConditionExpression": "attribute_not_exists(pk)"}}),
+                _Write("plain", {"Put": {"TableName": self.table_name, "Item": to_item(registry)}}),
+            ],
+            on_once_failed=lambda: _raise(AlreadyExists(f"Community {community.community_id} already exists.")),
+        )
+
+    def get_community(self, community_id: str) -> Community | None:
+        item = self._get(keys.community(community_id), consistent=False)
+        return Community.model_validate(item) if item else None
+
+    def list_communities(self) -> list[Community]:
+        """Every community, from the registry partition (a Query, never a Scan)."""
+        ids = [row["community_id"] for row in self._query_all(
+            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": to_value(keys.COMMUNITIES)})]
+        return [community for community in (self.get_community(cid) for cid in ids) if community]
+
+    def _query_all(self, **request: Any) -> Iterable[dict[str, Any]]:
+        start: dict[str, Any] | None = None
+        while True:
+            page = self._call("query", TableName=self.table_name, **request,
+                              **({"ExclusiveStartKey": start} if start else {}))
+            yield from (from_item(item) for item in page.get("Items", []))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    # ------------------------------------------------------------------ members
+    def get_member(self, community_id: str, member_id: str) -> Member | None:
+        item = self._get(keys.member(community_id, member_id))
+        return _member(item) if item else None
+
+    def set_unsubscribed(self, community_id: str, member_id: str, unsubscribed: bool, now: datetime) -> None:
+        update = _Update(keys.member(community_id, member_id),
+                         sets={"unsubscribed": unsubscribed, "preferences_changed_at": keys.iso(now)},
+                         condition="attribute_exists({pk})")
+        try:
+            self._call("update_item", **update.expression(self.table_name))
+        except Exception as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                raise NotFound(member_id) from None
+            raise
+
+    # ------------------------------------------------------------------ posts
+    def get_post(self, community_id: str, post_id: str) -> Post | None:
+        item = self._get(keys.post(community_id, post_id))
+        return _post(item) if item else None
+
+    def recent_posts(self, community_id: str, limit: int = 10) -> list[Post]:
+        page = self._call(
+            "query", TableName=self.table_name, IndexName="timeline",
+            KeyConditionExpression="timeline_pk = :pk",
+            ExpressionAttributeValues={":pk": to_value(keys.timeline_posts(community_id))},
+            ScanIndexForward=False, Limit=limit,
+        )
+        return [_post(from_item(item)) for item in page.get("Items", [])]
+
+    def week_counters(self, community_id: str, week_key: str) -> dict[str, Any]:
+        return self._get(keys.week(community_id, week_key)) or {}
+
+    # ------------------------------------------------------------------ ingest
+    def record_event(self, community: Community, webhook_id: str, event: PlatformEvent,
+                     now: datetime) -> IngestOutcome:
+        """Apply one platform event and remember its webhook-id, atomically.
+
+        'duplicate': this webhook-id was already stored (nothing changes).
+        'unchanged': a new webhook-id for something already applied (only the id is stored).
+        """
+        builders = {
+            MemberJoined: self._member_joined, MemberUpdated: self._member_updated, MemberLeft: self._member_left,
+            PostCreated: self._post_created, PostDeleted: self._post_deleted, ReplyCreated: self._reply_created,
+            ReactionAdded: self._reaction_added,
+        }
+        webhook_record = _Write("webhook", {"Put": {
+            "TableName": self.table_name,
+            "Item": to_item({**keys.webhook(community.community_id, webhook_id), "entity": "webhook",
+                             "type": event.type, "received_at": keys.iso(now),
+                             "expires_at": int((now + WEBHOOK_ID_RETENTION).timestamp())}),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }})
+        def only_the_webhook_id() -> IngestOutcome:
+            return "duplicate" if self._transact([webhook_record]) == "duplicate" else "unchanged"
+
+        for _ in range(MAX_ATTEMPTS):
+            writes = builders[type(event.data)](community, event)  # type: ignore[operator]
+            if not writes:
+                return only_the_webhook_id()
+            try:
+                outcome: IngestOutcome = self._transact([webhook_record, *writes], on_once_failed=only_the_webhook_id)
+                return outcome
+            except Conflict:
+                continue
+        raise Transient("The same records kept changing under this event; the platform should retry.")
+
+    def _transact(self, writes: list[_Write], on_once_failed: Any = None) -> Any:
+        """Run writes as one transaction. Returns 'stored', or 'duplicate' when the webhook-id exists."""
+        from botocore.exceptions import ClientError
+
+        try:
+            if len(writes) == 1:
+                self._single(writes[0])
+            else:
+                self._call("transact_write_items", TransactItems=[w.operation for w in writes])
+            return "stored"
+        except ClientError as error:
+            code = _code(error)
+            if code == "ConditionalCheckFailedException":
+                reasons = [{"Code": "ConditionalCheckFailed"}]
+            elif code == "TransactionCanceledException":
+                reasons = error.response.get("CancellationReasons", [])
+            else:
+                raise
+        failed = [w.guard for w, reason in zip(writes, reasons, strict=False)
+                  if reason.get("Code") == "ConditionalCheckFailed"]
+        if "webhook" in failed:
+            return "duplicate"
+        if "once" in failed and on_once_failed is not None:
+            return on_once_failed()
+        if failed or any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+            raise Conflict("A concurrent write changed these records.")
+        raise Transient("DynamoDB cancelled the transaction: " + ", ".join(r.get("Code", "?") for r in reasons))
+
+    def _single(self, write: _Write) -> None:
+        (kind, request), = write.operation.items()
+        operation = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}[kind]
+        self._call(operation, **request)
+
+    def _update(self, guard: Guard, update: _Update) -> _Write:
+        return _Write(guard, {"Update": update.expression(self.table_name)})
+
+    def _week(self, community: Community, at: datetime, adds: dict[str, Any]) -> _Write:
+        week_key = rules.week_of(at, community.timezone)
+        update = _Update(keys.week(community.community_id, week_key), adds=adds,
+                         sets={"entity": "week", "week": week_key})
+        return self._update("plain", update)
+
+    def _member_joined(self, community: Community, event: PlatformEvent) -> list[_Write]:
+        data: MemberJoined = event.data  # type: ignore[assignment]
+        existing = self.get_member(community.community_id, data.member_id)
+        at = event.occurred_at
+        if existing and existing.status == "active":
+            return []
+        if existing and existing.status == "left" and existing.left_at and at < existing.left_at:
+            return []  # a join older than the departure we already know of
+        profile = data.model_dump(exclude={"member_id"}, exclude_none=True)
+        if existing and existing.status == "provisional":
+            # fields from updates that happened after this join win
+            newer = existing.model_dump(include={"email", "name", "locale", "timezone", "role"}, exclude_none=True)
+            if existing.joined_at is None or existing.joined_at > at:
+                profile.update({k: v for k, v in newer.items() if v})
+        update = _Update(keys.member(community.community_id, data.member_id), sets={
+            **_member_identity(community.community_id, data.member_id), **profile,
+            "status": "active", "joined_at": keys.iso(at),
+            "membership_started_at": keys.iso(rules.membership_start_on_join(existing, at)),
+            "updated_at": keys.iso(at),
+        }, removes=["left_at"])
+        return [self._update("versioned", _versioned(update, existing.version if existing else None)),
+                self._week(community, at, {"joins": 1})]
+
+    def _member_updated(self, community: Community, event: PlatformEvent) -> list[_Write]:
+        data: MemberUpdated = event.data  # type: ignore[assignment]
+        existing = self.get_member(community.community_id, data.member_id)
+        sets: dict[str, Any] = {**_member_identity(community.community_id, data.member_id), **data.changes(),
+                                "updated_at": keys.iso(event.occurred_at)}
+        if existing is None:
+            # Kept as provisional so that nothing is lost; member.joined turns it into a member.
+            sets |= {"status": "provisional", "joined_at": keys.iso(event.occurred_at)}
+        update = _Update(keys.member(community.community_id, data.member_id), sets=sets)
+        return [self._update("versioned", _versioned(update, existing.version if existing else None))]
+
+    def _member_left(self, community: Community, event: PlatformEvent) -> list[_Write]:
+        data: MemberLeft = event.data  # type: ignore[assignment]
+        existing = self.get_member(community.community_id, data.member_id)
+        if existing and existing.status == "left":
+            return []
+        update = _Update(keys.member(community.community_id, data.member_id), sets={
+            **_member_identity(community.community_id, data.member_id),
+            "status": "left", "left_at": keys.iso(event.occurred_at), "updated_at": keys.iso(event.occurred_at),
+        })
+        return [self._update("versioned", _versioned(update, existing.version if existing else None)),
+                self._week(community, event.occurred_at, {"leaves": 1})]
+
+    def _post_created(self, community: Community, event: PlatformEvent) -> list[_Write]:
+        data: PostCreated = event.data  # type: ignore[assignment]
+        cid = community.community_id
+        existing_item = self._get(keys.post(cid, data.post_id))
+        if existing_item and not existing_item.get("placeholder"):
+            return []
+        created_at = data.created_at or event.occurred_at
+        early = (existing_item or {}).get("early_replies", [])
+        answers = sorted(_instant(reply["at"]) for reply in early if reply["author_id"] != data.author_id)
+        deleted = bool((existing_item or {}).get("deleted"))
+        sets: dict[str, Any] = {
+            "entity": "post", "community_id": cid, "post_id": data.post_id, "author_id": data.author_id,
+            "title": data.title, "url": str(data.url), "excerpt": rules.excerpt(data.body),
+            "created_at": keys.iso(created_at), "placeholder": False,
+            "timeline_pk": keys.timeline_posts(cid), "timeline_at": keys.timeline_at(created_at, data.post_id),
+        }
+        removes = ["early_replies"] if early else []
+        if answers:
+            first = answers[0]
+            assert first is not None
+            sets |= {"first_reply_at": keys.iso(first),
+                     "first_reply_seconds": max(0, int((first - created_at).total_seconds()))}
+        elif not deleted:
+            sets |= {"unanswered_pk": keys.UNANSWERED,
+                     "unanswered_at": keys.unanswered_at(created_at, cid, data.post_id)}
+        update = _Update(keys.post(cid, data.post_id), sets=sets, removes=removes)
+        version = existing_item.get("version", 0) if existing_item else None
+        writes = [self._update("versioned", _versioned(update, version)),
+                  self._week(community, created_at, {"posts": 1, "active_members": {data.author_id}})]
+        received = [reply for reply in early if reply["author_id"] != data.author_id]
+        if received:
+            writes.append(self._member_week(community, created_at, data.author_id,
+                                            {"replies_received": len(received)}))
+        return writes
+
+    def _member_week(self, community: Community, at: datetime, member_id: str, adds: dict[str, Any]) -> _Write:
+        week_key = rules.week_of(at, community.timezone)
+        update = _Update(keys.member_week(community.community_id, week_key, member_id), adds=adds,
+                         sets={"entity": "member-week", "week": week_key, "member_id": member_id})
+        return self._update("plain", update)
+
+    def _post_deleted(self, community: Community, event: PlatformEvent) -> list[_Write]:
+        data: PostDeleted = event.data  # type: ignore[assignment]
+        existing = self.get_post(community.community_id, data.post_id)
+        if existing and existing.deleted:
+            return []
+        update = _Update(keys.post(community.community_id, data.post_id),
+                         sets={"deleted": True, "deleted_at": keys.iso(event.occurred_at)},
+                         set_if_absent={"entity": "post", "community_id": community.community_id,
+                                        "post_id": data.post_id, "placeholder": True},
+                         removes=["unanswered_pk", "unanswered_at"])
+        return [self._update("versioned", _versioned(update, existing.version if existing else None))]
+
+    def _reply_created(self, community: Community, event: PlatformEvent) -> list[_Write]:
+        data: ReplyCreated = event.data  # type: ignore[assignment]
+        cid = community.community_id
+        at = data.created_at or event.occurred_at
+        reply = {**keys.reply(cid, data.reply_id), "entity": "reply", "post_id": data.post_id,
+                 "author_id": data.author_id, "created_at": keys.iso(at)}
+        writes = [_Write("once", {"Put": {"TableName": self.table_name, "Item": to_item(reply),
+                                          "ConditionExpression": "attribute_not_exists(pk)"}})]
+        post = self.get_post(cid, data.post_id)
+        update = _Update(keys.post(cid, data.post_id), adds={"reply_count": 1, "repliers": {data.author_id}})
+        if post is None or post.placeholder:
+            # The reply came before its post: keep who replied when, decide "answered" on post.created.
+            update.set_if_absent = {"entity": "post", "community_id": cid, "post_id": data.post_id,
+                                    "placeholder": True}
+            early = [{"author_id": data.author_id, "at": keys.iso(at)}]
+            existing_early = self._get(keys.post(cid, data.post_id)) or {}
+            update.sets["early_replies"] = existing_early.get("early_replies", []) + early
+        elif data.author_id != post.author_id and not post.deleted and post.first_reply_at is None:
+            update.sets |= {"first_reply_at": keys.iso(at),
+                            "first_reply_seconds": max(0, int((at - (post.created_at or at)).total_seconds()))}
+            update.removes = ["unanswered_pk", "unanswered_at"]
+        writes.append(self._update("versioned", _versioned(update, post.version if post else None)))
+        writes.append(self._week(community, at, {"replies": 1, "active_members": {data.author_id}}))
+        if post and not post.placeholder and post.author_id != data.author_id:
+            writes.append(self._member_week(community, at, post.author_id, {"replies_received": 1}))
+        return writes
+
+    def _reaction_added(self, community: Community, event: PlatformEvent) -> list[_Write]:
+        data: ReactionAdded = event.data  # type: ignore[assignment]
+        cid = community.community_id
+        reaction = {**keys.reaction(cid, data.post_id, data.member_id, data.reaction), "entity": "reaction",
+                    "post_id": data.post_id, "member_id": data.member_id, "created_at": keys.iso(event.occurred_at)}
+        post = self.get_post(cid, data.post_id)
+        update = _Update(keys.post(cid, data.post_id), adds={"reactions": 1},
+                         set_if_absent={"entity": "post", "community_id": cid, "post_id": data.post_id,
+                                        "placeholder": True})
+        writes = [
+            _Write("once", {"Put": {"TableName": self.table_name, "Item": to_item(reaction),
+                                    "ConditionExpression": "attribute_not_exists(pk)"}}),
+            self._update("versioned", _versioned(update, post.version if post else None)),
+            self._week(community, event.occurred_at, {"reactions": 1}),
+        ]
+        if post and not post.placeholder and post.author_id != data.member_id:
+            writes.append(self._member_week(community, event.occurred_at, post.author_id, {"reactions_received": 1}))
+        return writes
+
+    # ------------------------------------------------------------------ email ledger
+    def claim_email(self, kind: str, community_id: str, recipient: str, period: str, now: datetime,
+                    lease: timedelta = timedelta(minutes=5)) -> EmailClaim | None:
+        """Claim the one email (kind, community, recipient, period). None: it was already sent.
+
+        A claim whose sender died is taken over once its lease has run out.
+        """
+        key = keys.ledger(kind, community_id, recipient, period)
+        claim = EmailClaim(key=key, claim_id=uuid.uuid4().hex)
+        update = _Update(key, sets={"entity": "email", "kind": kind, "status": "sending", "claim_id": claim.claim_id,
+                                    "claimed_at": keys.iso(now), "lease_until": keys.iso(now + lease)},
+                         condition="attribute_not_exists({pk}) OR ({status} = :sending AND {lease_until} < :now)",
+                         condition_values={":sending": "sending", ":now": keys.iso(now)})
+        try:
+            self._call("update_item", **update.expression(self.table_name))
+            return claim
+        except Exception as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
+        current = self._get(key) or {}
+        if current.get("status") == "sent":
+            return None
+        raise Transient("Another worker is sending this email right now; retry after its lease.")
+
+    def mark_email_sent(self, claim: EmailClaim, message_id: str, now: datetime) -> None:
+        update = _Update(claim.key, sets={"status": "sent", "sent_at": keys.iso(now), "message_id": message_id},
+                         removes=["lease_until"], condition="{claim_id} = :claim",
+                         condition_values={":claim": claim.claim_id})
+        self._call("update_item", **update.expression(self.table_name))
+
+    def release_email(self, claim: EmailClaim) -> None:
+        """Give a claim back after a failed send, so a retry may send it."""
+        try:
+            self._call("delete_item", TableName=self.table_name, Key=to_item(claim.key),
+                       ConditionExpression="claim_id = :claim",
+                       ExpressionAttributeValues={":claim": to_value(claim.claim_id)})
+        except Exception as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
+
+    def email_status(self, kind: str, community_id: str, recipient: str, period: str) -> str | None:
+        item = self._get(keys.ledger(kind, community_id, recipient, period))
+        return item.get("status") if item else None
+
+
+def _raise(error: Exception) -> Any:
+    raise error
+
+
+def _code(error: Exception) -> str:
+    response = getattr(error, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def _member_identity(community_id: str, member_id: str) -> dict[str, str]:
+    return {"entity": "member", "community_id": community_id, "member_id": member_id}
+
+
+def _member(item: dict[str, Any]) -> Member:
+    return Member.model_validate({**item, "role": item.get("role") or "member"})
+
+
+def _post(item: dict[str, Any]) -> Post:
+    return Post.model_validate({**item, "repliers": frozenset(item.get("repliers", ()))})
+
+
+def member_from_image(image: dict[str, Any]) -> Member:
+    """A member from a stream record's NewImage (DynamoDB JSON)."""
+    return _member(from_item(image))
+
+
+@lru_cache(maxsize=1)
+def get_store() -> Store:
+    from cerchia import aws
+    from cerchia.settings import get_settings
+
+    return Store(aws.dynamodb(), get_settings().table_name)
