@@ -36,30 +36,63 @@ def sign(secret: str, body: bytes, webhook_id: str | None = None, at: datetime |
     }
 
 
-def http_event(method: str, path: str, route: str, path_parameters: dict[str, str], body: bytes = b"",
-               headers: dict[str, str] | None = None) -> dict[str, Any]:
+def http_event(
+    method: str,
+    path: str,
+    route: str,
+    path_parameters: dict[str, str],
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """An API Gateway HTTP API (payload 2.0) event, as the real service sends it."""
     now = datetime.now(UTC)
     return {
-        "version": "2.0", "routeKey": f"{method} {route}", "rawPath": path, "rawQueryString": "",
-        "headers": {k.lower(): v for k, v in (headers or {}).items()}, "pathParameters": path_parameters,
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {k.lower(): v for k, v in (headers or {}).items()},
+        "pathParameters": path_parameters,
         "requestContext": {
-            "accountId": "123456789012", "apiId": "api", "domainName": "api.example.com", "domainPrefix": "api",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7",
-                     "userAgent": "pytest"},
-            "requestId": uuid.uuid4().hex, "routeKey": f"{method} {route}", "stage": "$default",
-            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"), "timeEpoch": int(now.timestamp() * 1000),
+            "accountId": "123456789012",
+            "apiId": "api",
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "pytest",
+            },
+            "requestId": uuid.uuid4().hex,
+            "routeKey": f"{method} {route}",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
         },
-        "body": base64.b64encode(body).decode() if body else "", "isBase64Encoded": bool(body),
+        "body": base64.b64encode(body).decode() if body else "",
+        "isBase64Encoded": bool(body),
     }
 
 
-def webhook_request(community_id: str, secret: str, body: dict[str, Any] | bytes, webhook_id: str | None = None,
-                    at: datetime | None = None) -> dict[str, Any]:
+def webhook_request(
+    community_id: str,
+    secret: str,
+    body: dict[str, Any] | bytes,
+    webhook_id: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     path = f"/v1/communities/{community_id}/events"
-    return http_event("POST", path, "/v1/communities/{community_id}/events", {"community_id": community_id},
-                      raw, sign(secret, raw, webhook_id, at))
+    return http_event(
+        "POST",
+        path,
+        "/v1/communities/{community_id}/events",
+        {"community_id": community_id},
+        raw,
+        sign(secret, raw, webhook_id, at),
+    )
 
 
 @dataclass

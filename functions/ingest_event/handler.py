@@ -13,8 +13,12 @@ from cerchia.ingest import ingest_webhook
 
 logger = Logger()
 app = APIGatewayHttpResolver()
-ANSWERS = {"stored": (202, "stored"), "unchanged": (202, "stored"), "duplicate": (200, "duplicate"),
-           "ignored": (200, "ignored")}
+ANSWERS = {
+    "stored": (202, "stored"),
+    "unchanged": (202, "stored"),
+    "duplicate": (200, "duplicate"),
+    "ignored": (200, "ignored"),
+}
 
 
 def _json(status: int, body: dict) -> Response:
@@ -28,8 +32,13 @@ def receive_event(community_id: str) -> Response:
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
     result = ingest_webhook(community_id, dict(event.headers or {}), body, clock.now())
     status, word = ANSWERS[result.outcome]
-    logger.info("webhook", community_id=community_id, webhook_id=event.headers.get("webhook-id"),
-                event_type=result.event_type, outcome=result.outcome)
+    logger.info(
+        "webhook",
+        community_id=community_id,
+        webhook_id=event.headers.get("webhook-id"),
+        event_type=result.event_type,
+        outcome=result.outcome,
+    )
     return _json(status, {"status": word, "type": result.event_type})
 
 

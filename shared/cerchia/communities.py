@@ -30,8 +30,15 @@ def hash_api_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
-def create_community(name: str, timezone: str, locale: str, leader_email: str, leader_name: str | None = None,
-                     purpose: str | None = None, now: datetime | None = None) -> CreatedCommunity:
+def create_community(
+    name: str,
+    timezone: str,
+    locale: str,
+    leader_email: str,
+    leader_name: str | None = None,
+    purpose: str | None = None,
+    now: datetime | None = None,
+) -> CreatedCommunity:
     from pydantic import TypeAdapter, ValidationError
 
     from cerchia.store import get_store
@@ -53,9 +60,16 @@ def create_community(name: str, timezone: str, locale: str, leader_email: str, l
     webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     api_key = "ck_" + secrets.token_urlsafe(32)
     community = Community(
-        community_id=community_id, name=name.strip(), purpose=(purpose or "").strip(), timezone=timezone,
-        locale=_locale(locale), leader_name=(leader_name or "").strip(), leader_email=leader_email.strip(),
-        webhook_secret=webhook_secret, api_key_hash=hash_api_key(api_key), created_at=now or clock.now(),
+        community_id=community_id,
+        name=name.strip(),
+        purpose=(purpose or "").strip(),
+        timezone=timezone,
+        locale=_locale(locale),
+        leader_name=(leader_name or "").strip(),
+        leader_email=leader_email.strip(),
+        webhook_secret=webhook_secret,
+        api_key_hash=hash_api_key(api_key),
+        created_at=now or clock.now(),
     )
     get_store().create_community(community)
     return CreatedCommunity(community_id=community_id, webhook_secret=webhook_secret, api_key=api_key)

@@ -14,8 +14,16 @@ Translate = Callable[..., str]
 
 @lru_cache(maxsize=len(LOCALES))
 def catalogue(locale: str) -> dict[str, str]:
-    text = resources.files("cerchia").joinpath("catalogue", f"{locale}.json").read_text(encoding="utf-8")
-    return dict(json.loads(text))
+    """All strings of a locale: one JSON file per feature under catalogue/<locale>/, keys never repeated."""
+    strings: dict[str, str] = {}
+    for part in sorted(resources.files("cerchia").joinpath("catalogue", locale).iterdir(), key=lambda p: p.name):
+        if part.name.endswith(".json"):
+            chunk = json.loads(part.read_text(encoding="utf-8"))
+            repeated = strings.keys() & chunk.keys()
+            if repeated:
+                raise RuntimeError(f"Catalogue keys defined twice for {locale}: {sorted(repeated)}")
+            strings.update(chunk)
+    return strings
 
 
 def translator(locale: str) -> Translate:

@@ -24,8 +24,14 @@ def _message(locale: str, status: int, title_key: str, body_key: str, community_
     from cerchia.i18n import translator
 
     t = translator(locale)
-    return _page("pages/message.html", locale, status, title=t(title_key, community=community_name),
-                 body=t(body_key, community=community_name), community_name=community_name)
+    return _page(
+        "pages/message.html",
+        locale,
+        status,
+        title=t(title_key, community=community_name),
+        body=t(body_key, community=community_name),
+        community_name=community_name,
+    )
 
 
 def unsubscribe(token: str, confirm: bool, now: datetime, fallback_locale: str = "en") -> Page:
@@ -47,8 +53,12 @@ def unsubscribe(token: str, confirm: bool, now: datetime, fallback_locale: str =
     locale = rules.resolve_locale(member.locale, community.locale)
     if not confirm:
         t = translator(locale)
-        return _page("pages/unsubscribe.html", locale, title=t("page.title_unsubscribe", community=community.name),
-                     community_name=community.name)
+        return _page(
+            "pages/unsubscribe.html",
+            locale,
+            title=t("page.title_unsubscribe", community=community.name),
+            community_name=community.name,
+        )
     try:
         store.set_unsubscribed(community.community_id, member.member_id, True, now)
     except NotFound:

@@ -14,7 +14,7 @@ def _environment(html: bool) -> Any:
 
     return Environment(
         loader=PackageLoader("cerchia", "templates"),
-        autoescape=html,
+        autoescape=html,  # noqa: S701 - plain-text parts are never HTML; HTML always escapes
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

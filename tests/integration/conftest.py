@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
 from support import ROOT, LambdaContext, MovableClock, load_handler, webhook_request
 
 REGION = "eu-west-1"
@@ -50,8 +51,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         settings.reset()
-        create_table_from_template(boto3.client("dynamodb", region_name=REGION), ROOT / "template.yaml",
-                                   ENV["TABLE_NAME"])
+        create_table_from_template(
+            boto3.client("dynamodb", region_name=REGION), ROOT / "template.yaml", ENV["TABLE_NAME"]
+        )
         ses = boto3.client("sesv2", region_name=REGION)
         ses.create_email_identity(EmailIdentity=ENV["SENDER_ADDRESS"])
         ses.create_configuration_set(ConfigurationSetName=ENV["CONFIGURATION_SET"])
@@ -70,9 +72,14 @@ class Community:
 def community(aws: None, clock: MovableClock) -> Community:
     from cerchia.communities import create_community
 
-    created = create_community(name="Lievito & Co.", timezone="Europe/Rome", locale="it",
-                               leader_email="marco.bianchi@example.com", leader_name="Marco Bianchi",
-                               purpose="Panificatori di casa che si scambiano ricette e consigli.")
+    created = create_community(
+        name="Lievito & Co.",
+        timezone="Europe/Rome",
+        locale="it",
+        leader_email="marco.bianchi@example.com",
+        leader_name="Marco Bianchi",
+        purpose="Panificatori di casa che si scambiano ricette e consigli.",
+    )
     return Community(created.community_id, created.webhook_secret, created.api_key)
 
 
@@ -80,8 +87,13 @@ def community(aws: None, clock: MovableClock) -> Community:
 def english_community(aws: None, clock: MovableClock) -> Community:
     from cerchia.communities import create_community
 
-    created = create_community(name="Trail Runners <Bay Area>", timezone="America/Los_Angeles", locale="en",
-                               leader_email="sam.lee@example.com", leader_name="Sam Lee")
+    created = create_community(
+        name="Trail Runners <Bay Area>",
+        timezone="America/Los_Angeles",
+        locale="en",
+        leader_email="sam.lee@example.com",
+        leader_name="Sam Lee",
+    )
     return Community(created.community_id, created.webhook_secret, created.api_key)
 
 
@@ -104,8 +116,10 @@ def sent_emails() -> list[email.message.EmailMessage]:
     from moto.ses.models import ses_backends
 
     return [
-        email.message_from_bytes(message.raw_data if isinstance(message.raw_data, bytes)
-                                 else message.raw_data.encode(), policy=email.policy.default)
+        email.message_from_bytes(
+            message.raw_data if isinstance(message.raw_data, bytes) else message.raw_data.encode(),
+            policy=email.policy.default,
+        )
         for message in ses_backends[ACCOUNT][REGION].sent_messages
     ]
 
@@ -123,14 +137,23 @@ def stream_records(*item_keys: dict[str, str], event_name: str = "INSERT") -> di
     records = []
     for number, key in enumerate(item_keys):
         item = client.get_item(TableName=ENV["TABLE_NAME"], Key={k: {"S": v} for k, v in key.items()})["Item"]
-        records.append({
-            "eventID": f"event-{number}", "eventName": event_name, "eventVersion": "1.1",
-            "eventSource": "aws:dynamodb", "awsRegion": REGION,
-            "dynamodb": {"Keys": {"pk": item["pk"], "sk": item["sk"]}, "NewImage": item,
-                         "SequenceNumber": f"{number + 1:021d}", "SizeBytes": 100,
-                         "StreamViewType": "NEW_AND_OLD_IMAGES"},
-            "eventSourceARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{ENV['TABLE_NAME']}/stream/x",
-        })
+        records.append(
+            {
+                "eventID": f"event-{number}",
+                "eventName": event_name,
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": REGION,
+                "dynamodb": {
+                    "Keys": {"pk": item["pk"], "sk": item["sk"]},
+                    "NewImage": item,
+                    "SequenceNumber": f"{number + 1:021d}",
+                    "SizeBytes": 100,
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+                "eventSourceARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{ENV['TABLE_NAME']}/stream/x",
+            }
+        )
     return {"Records": records}
 
 

@@ -17,7 +17,12 @@ def test_member_joined_is_stored_and_answered_202(community, ingest):
 
     member = get_store().get_member(community.community_id, "u_1042")
     assert member is not None
-    assert (member.status, member.locale, member.timezone, member.name) == ("active", "it", "Europe/Rome", "Giulia Rossi")
+    assert (member.status, member.locale, member.timezone, member.name) == (
+        "active",
+        "it",
+        "Europe/Rome",
+        "Giulia Rossi",
+    )
 
 
 def test_same_webhook_id_three_times_changes_nothing_after_the_first(community, ingest):
@@ -52,9 +57,12 @@ def _unanswered_ids():
     from cerchia.settings import get_settings
 
     client = boto3.client("dynamodb")
-    items = client.query(TableName=get_settings().table_name, IndexName="unanswered",
-                         KeyConditionExpression="unanswered_pk = :u",
-                         ExpressionAttributeValues={":u": {"S": "UNANSWERED"}})["Items"]
+    items = client.query(
+        TableName=get_settings().table_name,
+        IndexName="unanswered",
+        KeyConditionExpression="unanswered_pk = :u",
+        ExpressionAttributeValues={":u": {"S": "UNANSWERED"}},
+    )["Items"]
     return {item["post_id"]["S"] for item in items}
 
 
@@ -85,7 +93,11 @@ def test_reply_arriving_before_its_post_is_kept_and_answers_it(community, ingest
 
     post = get_store().get_post(community.community_id, "p_301")
     assert (post.placeholder, post.reply_count, post.reactions, post.title) == (
-        False, 1, 1, "Come conservate il lievito madre d'estate?")
+        False,
+        1,
+        1,
+        "Come conservate il lievito madre d'estate?",
+    )
     assert post.first_reply_at == datetime(2026, 11, 23, 13, 30, tzinfo=UTC)
     assert _unanswered_ids() == set()
 
@@ -100,7 +112,11 @@ def test_member_updated_for_an_unknown_member_is_kept_and_merged_on_join(communi
 
     member = get_store().get_member(community.community_id, "u_1042")
     assert (member.status, member.name, member.locale, member.email) == (
-        "active", "Giulia R.", "en", "giulia.rossi@example.com")
+        "active",
+        "Giulia R.",
+        "en",
+        "giulia.rossi@example.com",
+    )
 
 
 def test_invalid_email_is_a_400_naming_the_field(community, ingest):

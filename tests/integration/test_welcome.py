@@ -84,7 +84,8 @@ def test_script_in_a_name_arrives_escaped_and_cr_lf_cannot_add_headers(english_c
 
 
 def test_ses_throttling_is_retried_with_backoff_and_then_fails_the_record_for_redelivery(
-        community, ingest, welcome, outbox, monkeypatch):
+    community, ingest, welcome, outbox, monkeypatch
+):
     from botocore.exceptions import ClientError
 
     from cerchia import aws
@@ -103,9 +104,17 @@ def test_ses_throttling_is_retried_with_backoff_and_then_fails_the_record_for_re
 
     assert calls["count"] == 6
     assert failed == {"batchItemFailures": [{"itemIdentifier": "000000000000000000001"}]}
-    assert get_store().email_status("welcome", community.community_id, "u_1042",
-                                    get_store().get_member(community.community_id, "u_1042")
-                                    .membership_started_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")) is None
+    assert (
+        get_store().email_status(
+            "welcome",
+            community.community_id,
+            "u_1042",
+            get_store()
+            .get_member(community.community_id, "u_1042")
+            .membership_started_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        )
+        is None
+    )
 
     monkeypatch.undo()
     assert welcome(community.community_id, "u_1042") == {"batchItemFailures": []}

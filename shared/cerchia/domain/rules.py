@@ -62,7 +62,9 @@ def engagement(post: Post) -> float:
 def posts_worth_reading(posts: Iterable[Post], limit: int = 3) -> list[Post]:
     """The most engaging recent posts (newest first among equals), never deleted ones or placeholders."""
     readable = [post for post in posts if not post.deleted and not post.placeholder and post.title]
-    readable.sort(key=lambda post: (engagement(post), post.created_at.timestamp() if post.created_at else 0.0), reverse=True)
+    readable.sort(
+        key=lambda post: (engagement(post), post.created_at.timestamp() if post.created_at else 0.0), reverse=True
+    )
     return readable[:limit]
 
 

@@ -20,8 +20,15 @@ class Rejected(Exception):
     """SES refused this message for good (bad address, bad content); retrying cannot help."""
 
 
-def send_raw(client: Any, raw: bytes, *, to_address: str, configuration_set: str, from_address: str,
-             sleep: Callable[[float], None] = time.sleep) -> str:
+def send_raw(
+    client: Any,
+    raw: bytes,
+    *,
+    to_address: str,
+    configuration_set: str,
+    from_address: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
     """Send one raw message; returns SES's message id. Throttling backs off and retries, then raises Transient."""
     from botocore.exceptions import ClientError
 
@@ -48,9 +55,17 @@ def send_raw(client: Any, raw: bytes, *, to_address: str, configuration_set: str
     raise AssertionError("unreachable")
 
 
-def deliver_once(store: Any, *, kind: str, community_id: str, recipient_id: str, period: str,
-                 compose: Callable[[], Outgoing], now: datetime,
-                 sleep: Callable[[float], None] = time.sleep) -> Delivery:
+def deliver_once(
+    store: Any,
+    *,
+    kind: str,
+    community_id: str,
+    recipient_id: str,
+    period: str,
+    compose: Callable[[], Outgoing],
+    now: datetime,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Delivery:
     """Send the email (kind, community, recipient, period) unless it already went out.
 
     The ledger entry is claimed before sending and marked sent after; a failed send gives the
@@ -65,11 +80,15 @@ def deliver_once(store: Any, *, kind: str, community_id: str, recipient_id: str,
     settings = get_settings()
     try:
         outgoing = compose()
-        message = build(outgoing, sender_address=settings.sender_address, sender_name=settings.sender_name,
-                        sent_at=now)
-        message_id = send_raw(aws.sesv2(), message.as_bytes(), to_address=outgoing.to_address,
-                              configuration_set=settings.configuration_set,
-                              from_address=settings.sender_address, sleep=sleep)
+        message = build(outgoing, sender_address=settings.sender_address, sender_name=settings.sender_name, sent_at=now)
+        message_id = send_raw(
+            aws.sesv2(),
+            message.as_bytes(),
+            to_address=outgoing.to_address,
+            configuration_set=settings.configuration_set,
+            from_address=settings.sender_address,
+            sleep=sleep,
+        )
     except Rejected:
         store.mark_email_sent(claim, "rejected", now)
         raise

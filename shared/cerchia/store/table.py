@@ -161,12 +161,24 @@ class Store:
             "entity": "community",
             **community.model_dump(mode="json"),
         }
-        registry = {**keys.community_registry(community.community_id), "entity": "community-ref",
-                    "community_id": community.community_id, "name": community.name}
+        registry = {
+            **keys.community_registry(community.community_id),
+            "entity": "community-ref",
+            "community_id": community.community_id,
+            "name": community.name,
+        }
         self._transact(
             [
-                _Write("once", {"Put": {"TableName": self.table_name, "Item": to_item(meta),
-                                        "ConditionExpression": "attribute_not_exists(pk)"}}),
+                _Write(
+                    "once",
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": to_item(meta),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ),
                 _Write("plain", {"Put": {"TableName": self.table_name, "Item": to_item(registry)}}),
             ],
             on_once_failed=lambda: _raise(AlreadyExists(f"Community {community.community_id} already exists.")),
@@ -178,15 +190,20 @@ class Store:
 
     def list_communities(self) -> list[Community]:
         """Every community, from the registry partition (a Query, never a Scan)."""
-        ids = [row["community_id"] for row in self._query_all(
-            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": to_value(keys.COMMUNITIES)})]
+        ids = [
+            row["community_id"]
+            for row in self._query_all(
+                KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": to_value(keys.COMMUNITIES)}
+            )
+        ]
         return [community for community in (self.get_community(cid) for cid in ids) if community]
 
     def _query_all(self, **request: Any) -> Iterable[dict[str, Any]]:
         start: dict[str, Any] | None = None
         while True:
-            page = self._call("query", TableName=self.table_name, **request,
-                              **({"ExclusiveStartKey": start} if start else {}))
+            page = self._call(
+                "query", TableName=self.table_name, **request, **({"ExclusiveStartKey": start} if start else {})
+            )
             yield from (from_item(item) for item in page.get("Items", []))
             start = page.get("LastEvaluatedKey")
             if not start:
@@ -198,9 +215,11 @@ class Store:
         return _member(item) if item else None
 
     def set_unsubscribed(self, community_id: str, member_id: str, unsubscribed: bool, now: datetime) -> None:
-        update = _Update(keys.member(community_id, member_id),
-                         sets={"unsubscribed": unsubscribed, "preferences_changed_at": keys.iso(now)},
-                         condition="attribute_exists({pk})")
+        update = _Update(
+            keys.member(community_id, member_id),
+            sets={"unsubscribed": unsubscribed, "preferences_changed_at": keys.iso(now)},
+            condition="attribute_exists({pk})",
+        )
         try:
             self._call("update_item", **update.expression(self.table_name))
         except Exception as error:
@@ -215,10 +234,13 @@ class Store:
 
     def recent_posts(self, community_id: str, limit: int = 10) -> list[Post]:
         page = self._call(
-            "query", TableName=self.table_name, IndexName="timeline",
+            "query",
+            TableName=self.table_name,
+            IndexName="timeline",
             KeyConditionExpression="timeline_pk = :pk",
             ExpressionAttributeValues={":pk": to_value(keys.timeline_posts(community_id))},
-            ScanIndexForward=False, Limit=limit,
+            ScanIndexForward=False,
+            Limit=limit,
         )
         return [_post(from_item(item)) for item in page.get("Items", [])]
 
@@ -226,25 +248,40 @@ class Store:
         return self._get(keys.week(community_id, week_key)) or {}
 
     # ------------------------------------------------------------------ ingest
-    def record_event(self, community: Community, webhook_id: str, event: PlatformEvent,
-                     now: datetime) -> IngestOutcome:
+    def record_event(self, community: Community, webhook_id: str, event: PlatformEvent, now: datetime) -> IngestOutcome:
         """Apply one platform event and remember its webhook-id, atomically.
 
         'duplicate': this webhook-id was already stored (nothing changes).
         'unchanged': a new webhook-id for something already applied (only the id is stored).
         """
         builders = {
-            MemberJoined: self._member_joined, MemberUpdated: self._member_updated, MemberLeft: self._member_left,
-            PostCreated: self._post_created, PostDeleted: self._post_deleted, ReplyCreated: self._reply_created,
+            MemberJoined: self._member_joined,
+            MemberUpdated: self._member_updated,
+            MemberLeft: self._member_left,
+            PostCreated: self._post_created,
+            PostDeleted: self._post_deleted,
+            ReplyCreated: self._reply_created,
             ReactionAdded: self._reaction_added,
         }
-        webhook_record = _Write("webhook", {"Put": {
-            "TableName": self.table_name,
-            "Item": to_item({**keys.webhook(community.community_id, webhook_id), "entity": "webhook",
-                             "type": event.type, "received_at": keys.iso(now),
-                             "expires_at": int((now + WEBHOOK_ID_RETENTION).timestamp())}),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }})
+        webhook_record = _Write(
+            "webhook",
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": to_item(
+                        {
+                            **keys.webhook(community.community_id, webhook_id),
+                            "entity": "webhook",
+                            "type": event.type,
+                            "received_at": keys.iso(now),
+                            "expires_at": int((now + WEBHOOK_ID_RETENTION).timestamp()),
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        )
+
         def only_the_webhook_id() -> IngestOutcome:
             return "duplicate" if self._transact([webhook_record]) == "duplicate" else "unchanged"
 
@@ -277,8 +314,11 @@ class Store:
                 reasons = error.response.get("CancellationReasons", [])
             else:
                 raise
-        failed = [w.guard for w, reason in zip(writes, reasons, strict=False)
-                  if reason.get("Code") == "ConditionalCheckFailed"]
+        failed = [
+            w.guard
+            for w, reason in zip(writes, reasons, strict=False)
+            if reason.get("Code") == "ConditionalCheckFailed"
+        ]
         if "webhook" in failed:
             return "duplicate"
         if "once" in failed and on_once_failed is not None:
@@ -288,7 +328,7 @@ class Store:
         raise Transient("DynamoDB cancelled the transaction: " + ", ".join(r.get("Code", "?") for r in reasons))
 
     def _single(self, write: _Write) -> None:
-        (kind, request), = write.operation.items()
+        ((kind, request),) = write.operation.items()
         operation = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}[kind]
         self._call(operation, **request)
 
@@ -297,8 +337,9 @@ class Store:
 
     def _week(self, community: Community, at: datetime, adds: dict[str, Any]) -> _Write:
         week_key = rules.week_of(at, community.timezone)
-        update = _Update(keys.week(community.community_id, week_key), adds=adds,
-                         sets={"entity": "week", "week": week_key})
+        update = _Update(
+            keys.week(community.community_id, week_key), adds=adds, sets={"entity": "week", "week": week_key}
+        )
         return self._update("plain", update)
 
     def _member_joined(self, community: Community, event: PlatformEvent) -> list[_Write]:
@@ -315,20 +356,31 @@ class Store:
             newer = existing.model_dump(include={"email", "name", "locale", "timezone", "role"}, exclude_none=True)
             if existing.joined_at is None or existing.joined_at > at:
                 profile.update({k: v for k, v in newer.items() if v})
-        update = _Update(keys.member(community.community_id, data.member_id), sets={
-            **_member_identity(community.community_id, data.member_id), **profile,
-            "status": "active", "joined_at": keys.iso(at),
-            "membership_started_at": keys.iso(rules.membership_start_on_join(existing, at)),
-            "updated_at": keys.iso(at),
-        }, removes=["left_at"])
-        return [self._update("versioned", _versioned(update, existing.version if existing else None)),
-                self._week(community, at, {"joins": 1})]
+        update = _Update(
+            keys.member(community.community_id, data.member_id),
+            sets={
+                **_member_identity(community.community_id, data.member_id),
+                **profile,
+                "status": "active",
+                "joined_at": keys.iso(at),
+                "membership_started_at": keys.iso(rules.membership_start_on_join(existing, at)),
+                "updated_at": keys.iso(at),
+            },
+            removes=["left_at"],
+        )
+        return [
+            self._update("versioned", _versioned(update, existing.version if existing else None)),
+            self._week(community, at, {"joins": 1}),
+        ]
 
     def _member_updated(self, community: Community, event: PlatformEvent) -> list[_Write]:
         data: MemberUpdated = event.data  # type: ignore[assignment]
         existing = self.get_member(community.community_id, data.member_id)
-        sets: dict[str, Any] = {**_member_identity(community.community_id, data.member_id), **data.changes(),
-                                "updated_at": keys.iso(event.occurred_at)}
+        sets: dict[str, Any] = {
+            **_member_identity(community.community_id, data.member_id),
+            **data.changes(),
+            "updated_at": keys.iso(event.occurred_at),
+        }
         if existing is None:
             # Kept as provisional so that nothing is lost; member.joined turns it into a member.
             sets |= {"status": "provisional", "joined_at": keys.iso(event.occurred_at)}
@@ -340,12 +392,19 @@ class Store:
         existing = self.get_member(community.community_id, data.member_id)
         if existing and existing.status == "left":
             return []
-        update = _Update(keys.member(community.community_id, data.member_id), sets={
-            **_member_identity(community.community_id, data.member_id),
-            "status": "left", "left_at": keys.iso(event.occurred_at), "updated_at": keys.iso(event.occurred_at),
-        })
-        return [self._update("versioned", _versioned(update, existing.version if existing else None)),
-                self._week(community, event.occurred_at, {"leaves": 1})]
+        update = _Update(
+            keys.member(community.community_id, data.member_id),
+            sets={
+                **_member_identity(community.community_id, data.member_id),
+                "status": "left",
+                "left_at": keys.iso(event.occurred_at),
+                "updated_at": keys.iso(event.occurred_at),
+            },
+        )
+        return [
+            self._update("versioned", _versioned(update, existing.version if existing else None)),
+            self._week(community, event.occurred_at, {"leaves": 1}),
+        ]
 
     def _post_created(self, community: Community, event: PlatformEvent) -> list[_Write]:
         data: PostCreated = event.data  # type: ignore[assignment]
@@ -358,34 +417,49 @@ class Store:
         answers = sorted(_instant(reply["at"]) for reply in early if reply["author_id"] != data.author_id)
         deleted = bool((existing_item or {}).get("deleted"))
         sets: dict[str, Any] = {
-            "entity": "post", "community_id": cid, "post_id": data.post_id, "author_id": data.author_id,
-            "title": data.title, "url": str(data.url), "excerpt": rules.excerpt(data.body),
-            "created_at": keys.iso(created_at), "placeholder": False,
-            "timeline_pk": keys.timeline_posts(cid), "timeline_at": keys.timeline_at(created_at, data.post_id),
+            "entity": "post",
+            "community_id": cid,
+            "post_id": data.post_id,
+            "author_id": data.author_id,
+            "title": data.title,
+            "url": str(data.url),
+            "excerpt": rules.excerpt(data.body),
+            "created_at": keys.iso(created_at),
+            "placeholder": False,
+            "timeline_pk": keys.timeline_posts(cid),
+            "timeline_at": keys.timeline_at(created_at, data.post_id),
         }
         removes = ["early_replies"] if early else []
         if answers:
             first = answers[0]
             assert first is not None
-            sets |= {"first_reply_at": keys.iso(first),
-                     "first_reply_seconds": max(0, int((first - created_at).total_seconds()))}
+            sets |= {
+                "first_reply_at": keys.iso(first),
+                "first_reply_seconds": max(0, int((first - created_at).total_seconds())),
+            }
         elif not deleted:
-            sets |= {"unanswered_pk": keys.UNANSWERED,
-                     "unanswered_at": keys.unanswered_at(created_at, cid, data.post_id)}
+            sets |= {
+                "unanswered_pk": keys.UNANSWERED,
+                "unanswered_at": keys.unanswered_at(created_at, cid, data.post_id),
+            }
         update = _Update(keys.post(cid, data.post_id), sets=sets, removes=removes)
         version = existing_item.get("version", 0) if existing_item else None
-        writes = [self._update("versioned", _versioned(update, version)),
-                  self._week(community, created_at, {"posts": 1, "active_members": {data.author_id}})]
+        writes = [
+            self._update("versioned", _versioned(update, version)),
+            self._week(community, created_at, {"posts": 1, "active_members": {data.author_id}}),
+        ]
         received = [reply for reply in early if reply["author_id"] != data.author_id]
         if received:
-            writes.append(self._member_week(community, created_at, data.author_id,
-                                            {"replies_received": len(received)}))
+            writes.append(self._member_week(community, created_at, data.author_id, {"replies_received": len(received)}))
         return writes
 
     def _member_week(self, community: Community, at: datetime, member_id: str, adds: dict[str, Any]) -> _Write:
         week_key = rules.week_of(at, community.timezone)
-        update = _Update(keys.member_week(community.community_id, week_key, member_id), adds=adds,
-                         sets={"entity": "member-week", "week": week_key, "member_id": member_id})
+        update = _Update(
+            keys.member_week(community.community_id, week_key, member_id),
+            adds=adds,
+            sets={"entity": "member-week", "week": week_key, "member_id": member_id},
+        )
         return self._update("plain", update)
 
     def _post_deleted(self, community: Community, event: PlatformEvent) -> list[_Write]:
@@ -393,33 +467,55 @@ class Store:
         existing = self.get_post(community.community_id, data.post_id)
         if existing and existing.deleted:
             return []
-        update = _Update(keys.post(community.community_id, data.post_id),
-                         sets={"deleted": True, "deleted_at": keys.iso(event.occurred_at)},
-                         set_if_absent={"entity": "post", "community_id": community.community_id,
-                                        "post_id": data.post_id, "placeholder": True},
-                         removes=["unanswered_pk", "unanswered_at"])
+        update = _Update(
+            keys.post(community.community_id, data.post_id),
+            sets={"deleted": True, "deleted_at": keys.iso(event.occurred_at)},
+            set_if_absent={
+                "entity": "post",
+                "community_id": community.community_id,
+                "post_id": data.post_id,
+                "placeholder": True,
+            },
+            removes=["unanswered_pk", "unanswered_at"],
+        )
         return [self._update("versioned", _versioned(update, existing.version if existing else None))]
 
     def _reply_created(self, community: Community, event: PlatformEvent) -> list[_Write]:
         data: ReplyCreated = event.data  # type: ignore[assignment]
         cid = community.community_id
         at = data.created_at or event.occurred_at
-        reply = {**keys.reply(cid, data.reply_id), "entity": "reply", "post_id": data.post_id,
-                 "author_id": data.author_id, "created_at": keys.iso(at)}
-        writes = [_Write("once", {"Put": {"TableName": self.table_name, "Item": to_item(reply),
-                                          "ConditionExpression": "attribute_not_exists(pk)"}})]
+        reply = {
+            **keys.reply(cid, data.reply_id),
+            "entity": "reply",
+            "post_id": data.post_id,
+            "author_id": data.author_id,
+            "created_at": keys.iso(at),
+        }
+        writes = [
+            _Write(
+                "once",
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": to_item(reply),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            )
+        ]
         post = self.get_post(cid, data.post_id)
         update = _Update(keys.post(cid, data.post_id), adds={"reply_count": 1, "repliers": {data.author_id}})
         if post is None or post.placeholder:
             # The reply came before its post: keep who replied when, decide "answered" on post.created.
-            update.set_if_absent = {"entity": "post", "community_id": cid, "post_id": data.post_id,
-                                    "placeholder": True}
+            update.set_if_absent = {"entity": "post", "community_id": cid, "post_id": data.post_id, "placeholder": True}
             early = [{"author_id": data.author_id, "at": keys.iso(at)}]
             existing_early = self._get(keys.post(cid, data.post_id)) or {}
             update.sets["early_replies"] = existing_early.get("early_replies", []) + early
         elif data.author_id != post.author_id and not post.deleted and post.first_reply_at is None:
-            update.sets |= {"first_reply_at": keys.iso(at),
-                            "first_reply_seconds": max(0, int((at - (post.created_at or at)).total_seconds()))}
+            update.sets |= {
+                "first_reply_at": keys.iso(at),
+                "first_reply_seconds": max(0, int((at - (post.created_at or at)).total_seconds())),
+            }
             update.removes = ["unanswered_pk", "unanswered_at"]
         writes.append(self._update("versioned", _versioned(update, post.version if post else None)))
         writes.append(self._week(community, at, {"replies": 1, "active_members": {data.author_id}}))
@@ -430,15 +526,30 @@ class Store:
     def _reaction_added(self, community: Community, event: PlatformEvent) -> list[_Write]:
         data: ReactionAdded = event.data  # type: ignore[assignment]
         cid = community.community_id
-        reaction = {**keys.reaction(cid, data.post_id, data.member_id, data.reaction), "entity": "reaction",
-                    "post_id": data.post_id, "member_id": data.member_id, "created_at": keys.iso(event.occurred_at)}
+        reaction = {
+            **keys.reaction(cid, data.post_id, data.member_id, data.reaction),
+            "entity": "reaction",
+            "post_id": data.post_id,
+            "member_id": data.member_id,
+            "created_at": keys.iso(event.occurred_at),
+        }
         post = self.get_post(cid, data.post_id)
-        update = _Update(keys.post(cid, data.post_id), adds={"reactions": 1},
-                         set_if_absent={"entity": "post", "community_id": cid, "post_id": data.post_id,
-                                        "placeholder": True})
+        update = _Update(
+            keys.post(cid, data.post_id),
+            adds={"reactions": 1},
+            set_if_absent={"entity": "post", "community_id": cid, "post_id": data.post_id, "placeholder": True},
+        )
         writes = [
-            _Write("once", {"Put": {"TableName": self.table_name, "Item": to_item(reaction),
-                                    "ConditionExpression": "attribute_not_exists(pk)"}}),
+            _Write(
+                "once",
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": to_item(reaction),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ),
             self._update("versioned", _versioned(update, post.version if post else None)),
             self._week(community, event.occurred_at, {"reactions": 1}),
         ]
@@ -447,18 +558,34 @@ class Store:
         return writes
 
     # ------------------------------------------------------------------ email ledger
-    def claim_email(self, kind: str, community_id: str, recipient: str, period: str, now: datetime,
-                    lease: timedelta = timedelta(minutes=5)) -> EmailClaim | None:
+    def claim_email(
+        self,
+        kind: str,
+        community_id: str,
+        recipient: str,
+        period: str,
+        now: datetime,
+        lease: timedelta = timedelta(minutes=5),
+    ) -> EmailClaim | None:
         """Claim the one email (kind, community, recipient, period). None: it was already sent.
 
         A claim whose sender died is taken over once its lease has run out.
         """
         key = keys.ledger(kind, community_id, recipient, period)
         claim = EmailClaim(key=key, claim_id=uuid.uuid4().hex)
-        update = _Update(key, sets={"entity": "email", "kind": kind, "status": "sending", "claim_id": claim.claim_id,
-                                    "claimed_at": keys.iso(now), "lease_until": keys.iso(now + lease)},
-                         condition="attribute_not_exists({pk}) OR ({status} = :sending AND {lease_until} < :now)",
-                         condition_values={":sending": "sending", ":now": keys.iso(now)})
+        update = _Update(
+            key,
+            sets={
+                "entity": "email",
+                "kind": kind,
+                "status": "sending",
+                "claim_id": claim.claim_id,
+                "claimed_at": keys.iso(now),
+                "lease_until": keys.iso(now + lease),
+            },
+            condition="attribute_not_exists({pk}) OR ({status} = :sending AND {lease_until} < :now)",
+            condition_values={":sending": "sending", ":now": keys.iso(now)},
+        )
         try:
             self._call("update_item", **update.expression(self.table_name))
             return claim
@@ -471,17 +598,25 @@ class Store:
         raise Transient("Another worker is sending this email right now; retry after its lease.")
 
     def mark_email_sent(self, claim: EmailClaim, message_id: str, now: datetime) -> None:
-        update = _Update(claim.key, sets={"status": "sent", "sent_at": keys.iso(now), "message_id": message_id},
-                         removes=["lease_until"], condition="{claim_id} = :claim",
-                         condition_values={":claim": claim.claim_id})
+        update = _Update(
+            claim.key,
+            sets={"status": "sent", "sent_at": keys.iso(now), "message_id": message_id},
+            removes=["lease_until"],
+            condition="{claim_id} = :claim",
+            condition_values={":claim": claim.claim_id},
+        )
         self._call("update_item", **update.expression(self.table_name))
 
     def release_email(self, claim: EmailClaim) -> None:
         """Give a claim back after a failed send, so a retry may send it."""
         try:
-            self._call("delete_item", TableName=self.table_name, Key=to_item(claim.key),
-                       ConditionExpression="claim_id = :claim",
-                       ExpressionAttributeValues={":claim": to_value(claim.claim_id)})
+            self._call(
+                "delete_item",
+                TableName=self.table_name,
+                Key=to_item(claim.key),
+                ConditionExpression="claim_id = :claim",
+                ExpressionAttributeValues={":claim": to_value(claim.claim_id)},
+            )
         except Exception as error:
             if _code(error) != "ConditionalCheckFailedException":
                 raise

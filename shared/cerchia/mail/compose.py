@@ -1,0 +1,83 @@
+"""Composing any Cerchia email: language, links, footer and both parts, the same way for every kind.
+
+Every email kind calls `compose`; templates live in templates/email/<template>.html and .txt and
+extend email/base.html, which draws the footer (why you get this, how to change it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cerchia.domain import rules
+from cerchia.domain.models import Community
+from cerchia.mail.mime import Outgoing
+
+UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who an email goes to. member_id is None for a leader known only from the community's settings."""
+
+    email: str
+    name: str
+    locale: str | None = None
+    member_id: str | None = None
+    is_leader: bool = False
+
+
+def public_url(path: str) -> str:
+    from cerchia.settings import get_settings
+
+    return f"{get_settings().public_base_url.rstrip('/')}{path}"
+
+
+def signed_link(purpose: str, path_prefix: str, claims: dict[str, Any], expires_at: datetime) -> str:
+    """An absolute https link carrying a signed token, e.g. signed_link('unsubscribe', '/u/', ...)."""
+    from cerchia import aws, links
+
+    return public_url(path_prefix + links.sign(aws.link_secret(), purpose, claims, expires_at))
+
+
+def unsubscribe_url(community_id: str, member_id: str, now: datetime) -> str:
+    return signed_link("unsubscribe", "/u/", {"c": community_id, "m": member_id}, now + UNSUBSCRIBE_LINK_LIFETIME)
+
+
+def compose(
+    kind: str,
+    template: str,
+    community: Community,
+    recipient: Recipient,
+    now: datetime,
+    subject_key: str,
+    subject_values: dict[str, Any] | None = None,
+    **context: Any,
+) -> Outgoing:
+    """Render templates/email/<template>.{txt,html} for one recipient, with the footer and unsubscribe link."""
+    from cerchia.i18n import translator
+    from cerchia.rendering import render
+
+    locale = rules.resolve_locale(recipient.locale, community.locale)
+    t = translator(locale)
+    unsubscribe = unsubscribe_url(community.community_id, recipient.member_id, now) if recipient.member_id else None
+    subject = t(subject_key, community=community.name, name=recipient.name, **(subject_values or {}))
+    values = {
+        "community": community,
+        "recipient": recipient,
+        "subject": subject,
+        "unsubscribe_url": unsubscribe,
+        "preheader": context.pop("preheader", ""),
+        "footer_why": t("footer.why_leader" if recipient.is_leader else "footer.why", community=community.name),
+        **context,
+    }
+    return Outgoing(
+        kind=kind,
+        to_address=recipient.email,
+        to_name=recipient.name,
+        subject=subject,
+        text=render(f"email/{template}.txt", locale, **values),
+        html=render(f"email/{template}.html", locale, **values),
+        unsubscribe_url=unsubscribe,
+    )
