@@ -32,6 +32,13 @@ def sesv2() -> SESV2Client:
 
 
 @lru_cache(maxsize=1)
+def sqs() -> Any:
+    import boto3
+
+    return boto3.client("sqs", config=_config())
+
+
+@lru_cache(maxsize=1)
 def link_secret() -> str:
     """The key that signs links: from the environment, else from Secrets Manager (cached)."""
     from cerchia.settings import get_settings
@@ -50,4 +57,5 @@ def link_secret() -> str:
 def reset() -> None:
     dynamodb.cache_clear()
     sesv2.cache_clear()
+    sqs.cache_clear()
     link_secret.cache_clear()

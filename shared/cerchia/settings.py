@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     # Link signing key: given directly (local stack, tests) or read from Secrets Manager by ARN.
     link_secret: str = ""
     link_secret_arn: str = ""
+    # Where jobs put chunks of members to email (the delivery queue).
+    delivery_queue_url: str = ""
     # Upper bound on SES sends per second from one worker (0 = no limit beyond SES's own).
     max_send_rate: float = 0.0
 

@@ -63,3 +63,23 @@ def timeline_at(created_at: datetime, post_id: str) -> str:
 
 def unanswered_at(created_at: datetime, community_id: str, post_id: str) -> str:
     return f"{iso(created_at)}#{community_id}#{post_id}"
+
+
+DUE = "DUE"
+
+
+def job(kind: str, ref: str) -> dict[str, str]:
+    return {"pk": f"JOB#{kind}#{ref}", "sk": "JOB"}
+
+
+def due_at(instant: datetime, kind: str, ref: str) -> str:
+    return f"{iso(instant)}#{kind}#{ref}"
+
+
+def due_until(instant: datetime) -> str:
+    """Upper bound of the due index's sort key for everything due at or before an instant."""
+    return f"{iso(instant)}#~"
+
+
+def members_prefix() -> str:
+    return "M#"

@@ -125,6 +125,17 @@ def _instant(raw: Any) -> datetime | None:
 
 
 @dataclass(frozen=True)
+class Job:
+    """Pending time-driven work, found through the due index when its instant comes."""
+
+    kind: str
+    ref: str
+    community_id: str
+    due: datetime
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class EmailClaim:
     """The right to send one email, held until it is marked sent or released."""
 
@@ -225,6 +236,59 @@ class Store:
         except Exception as error:
             if _code(error) == "ConditionalCheckFailedException":
                 raise NotFound(member_id) from None
+            raise
+
+    def members(self, community_id: str) -> Iterable[Member]:
+        """Every member row of a community (fan-out reads scale with members, as they must)."""
+        for item in self._query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :m)",
+            ExpressionAttributeValues={":pk": to_value(keys.community(community_id)["pk"]),
+                                       ":m": to_value(keys.members_prefix())},
+        ):
+            yield _member(item)
+
+    # ------------------------------------------------------------------ due work
+    def schedule_job(self, kind: str, ref: str, community_id: str, due: datetime,
+                     payload: dict[str, Any] | None = None) -> None:
+        """Create or move the job (kind, ref) so the due sweep runs it at `due`."""
+        item = {**keys.job(kind, ref), "entity": "job", "kind": kind, "ref": ref, "community_id": community_id,
+                "due": keys.iso(due), "due_pk": keys.DUE, "due_at": keys.due_at(due, kind, ref),
+                "payload": payload or {}}
+        self._call("put_item", TableName=self.table_name, Item=to_item(item))
+
+    def get_job(self, kind: str, ref: str) -> Job | None:
+        item = self._get(keys.job(kind, ref))
+        return _job(item) if item else None
+
+    def due_jobs(self, now: datetime, limit: int = 100) -> list[Job]:
+        """Jobs whose instant has come, oldest first (a Query on the sparse due index)."""
+        page = self._call(
+            "query", TableName=self.table_name, IndexName="due",
+            KeyConditionExpression="due_pk = :due AND due_at <= :until",
+            ExpressionAttributeValues={":due": to_value(keys.DUE), ":until": to_value(keys.due_until(now))},
+            Limit=limit,
+        )
+        return [_job(from_item(item)) for item in page.get("Items", [])]
+
+    def finish_job(self, job: Job, next_due: datetime | None, payload: dict[str, Any] | None = None) -> bool:
+        """Reschedule (next_due) or delete a job, only if nobody moved it since it was read."""
+        key = keys.job(job.kind, job.ref)
+        condition = {"ConditionExpression": "due_at = :seen",
+                     "ExpressionAttributeValues": {":seen": to_value(keys.due_at(job.due, job.kind, job.ref))}}
+        try:
+            if next_due is None:
+                self._call("delete_item", TableName=self.table_name, Key=to_item(key), **condition)
+            else:
+                update = _Update(key, sets={"due": keys.iso(next_due),
+                                            "due_at": keys.due_at(next_due, job.kind, job.ref),
+                                            "payload": job.payload if payload is None else payload},
+                                 condition="due_at = :seen",
+                                 condition_values={":seen": keys.due_at(job.due, job.kind, job.ref)})
+                self._call("update_item", **update.expression(self.table_name))
+            return True
+        except Exception as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
             raise
 
     # ------------------------------------------------------------------ posts
@@ -645,6 +709,11 @@ def _member(item: dict[str, Any]) -> Member:
 
 def _post(item: dict[str, Any]) -> Post:
     return Post.model_validate({**item, "repliers": frozenset(item.get("repliers", ()))})
+
+
+def _job(item: dict[str, Any]) -> Job:
+    return Job(kind=item["kind"], ref=item["ref"], community_id=item["community_id"],
+               due=_instant(item["due"]) or datetime.min, payload=item.get("payload") or {})
 
 
 def member_from_image(image: dict[str, Any]) -> Member:

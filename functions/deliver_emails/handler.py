@@ -1,0 +1,26 @@
+"""Delivery queue worker: each message is a chunk of members to email; each email goes out at most once."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from cerchia import clock
+from cerchia.jobs import Delivery, deliver
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def deliver_chunk(record: SQSRecord) -> None:
+    delivery = Delivery.from_message(record.body)
+    counts = deliver(delivery, clock.now())
+    logger.info("chunk delivered", kind=delivery.kind, community_id=delivery.community_id, ref=delivery.ref,
+                members=len(delivery.member_ids), **counts)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: object) -> dict:
+    # A failed chunk goes back to the queue; members already emailed are skipped by the ledger.
+    return process_partial_response(event=event, record_handler=deliver_chunk, processor=processor, context=context)

@@ -1,0 +1,17 @@
+"""Every minute: run the jobs whose instant has come (poll sends, reminders, closes; digests)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from cerchia import clock
+from cerchia.jobs import run_due_jobs
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: object) -> dict:
+    counts = run_due_jobs(clock.now())
+    logger.info("due jobs", **counts)
+    return counts
