@@ -41,14 +41,28 @@ class Delivery:
     payload: dict[str, Any]
 
     def to_message(self) -> str:
-        return json.dumps({"kind": self.kind, "community_id": self.community_id, "ref": self.ref,
-                           "period": self.period, "member_ids": list(self.member_ids), "payload": self.payload})
+        return json.dumps(
+            {
+                "kind": self.kind,
+                "community_id": self.community_id,
+                "ref": self.ref,
+                "period": self.period,
+                "member_ids": list(self.member_ids),
+                "payload": self.payload,
+            }
+        )
 
     @classmethod
     def from_message(cls, body: str) -> Delivery:
         raw = json.loads(body)
-        return cls(kind=raw["kind"], community_id=raw["community_id"], ref=raw["ref"], period=raw["period"],
-                   member_ids=tuple(raw["member_ids"]), payload=raw.get("payload") or {})
+        return cls(
+            kind=raw["kind"],
+            community_id=raw["community_id"],
+            ref=raw["ref"],
+            period=raw["period"],
+            member_ids=tuple(raw["member_ids"]),
+            payload=raw.get("payload") or {},
+        )
 
 
 @lru_cache(maxsize=64)
@@ -94,8 +108,14 @@ def chunks(member_ids: Iterable[str], size: int = CHUNK_SIZE) -> Iterable[tuple[
         yield tuple(batch)
 
 
-def enqueue(kind: str, community_id: str, ref: str, period: str, member_ids: Iterable[str],
-            payload: dict[str, Any] | None = None) -> int:
+def enqueue(
+    kind: str,
+    community_id: str,
+    ref: str,
+    period: str,
+    member_ids: Iterable[str],
+    payload: dict[str, Any] | None = None,
+) -> int:
     """Put chunks of members on the delivery queue; returns how many chunks. Safe to repeat (the ledger dedupes)."""
     from cerchia import aws
     from cerchia.settings import get_settings
@@ -103,12 +123,14 @@ def enqueue(kind: str, community_id: str, ref: str, period: str, member_ids: Ite
     queue_url = get_settings().delivery_queue_url
     if not queue_url:
         raise RuntimeError("DELIVERY_QUEUE_URL is not set; template.yaml gives it to functions that fan out.")
-    messages = [Delivery(kind, community_id, ref, period, chunk, payload or {}).to_message()
-                for chunk in chunks(member_ids)]
+    messages = [
+        Delivery(kind, community_id, ref, period, chunk, payload or {}).to_message() for chunk in chunks(member_ids)
+    ]
     for start in range(0, len(messages), 10):
-        batch = messages[start:start + 10]
+        batch = messages[start : start + 10]
         response = aws.sqs().send_message_batch(
-            QueueUrl=queue_url, Entries=[{"Id": str(number), "MessageBody": body} for number, body in enumerate(batch)])
+            QueueUrl=queue_url, Entries=[{"Id": str(number), "MessageBody": body} for number, body in enumerate(batch)]
+        )
         if response.get("Failed"):
             raise RuntimeError(f"The delivery queue refused {len(response['Failed'])} chunks; the job will retry.")
     return len(messages)

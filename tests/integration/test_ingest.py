@@ -190,3 +190,27 @@ def test_member_left_then_rejoined_keeps_the_membership_within_30_days(community
 
     member = get_store().get_member(community.community_id, "u_1042")
     assert (member.status, member.membership_started_at) == ("active", first)
+
+
+def test_leaders_are_the_founder_and_members_who_joined_as_leaders(community, ingest):
+    from cerchia.store import get_store
+
+    ingest(community, event("member_joined_leader", member_id="u_8", email="anna@example.com", name="Anna"))
+    ingest(community, event("member_joined"))
+    store = get_store()
+
+    leaders = store.leaders(store.get_community(community.community_id))
+
+    assert sorted(leader.name for leader in leaders) == ["Anna", "Marco Bianchi"]
+
+    ingest(community, event("member_left", member_id="u_8"))
+    assert [leader.name for leader in store.leaders(store.get_community(community.community_id))] == ["Marco Bianchi"]
+
+
+def test_a_leader_who_also_joins_through_the_platform_is_one_leader(community, ingest):
+    from cerchia.store import get_store
+
+    ingest(community, event("member_joined_leader"))  # same address as the founder
+    store = get_store()
+
+    assert len(store.leaders(store.get_community(community.community_id))) == 1

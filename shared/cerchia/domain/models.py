@@ -25,6 +25,8 @@ class Community(BaseModel):
     created_at: datetime | None = None
     # How long a post may wait for an answer before leaders are nudged (hours, 1-336).
     unanswered_after_hours: int = Field(default=24, ge=1, le=336)
+    # Members with role leader (kept by ingest) so leaders are found without reading every member.
+    leader_ids: frozenset[str] = frozenset()
 
 
 class Member(BaseModel):
@@ -43,6 +45,12 @@ class Member(BaseModel):
     # Start of the current membership; a rejoin within the grace period keeps it (no second welcome).
     membership_started_at: datetime | None = None
     unsubscribed: bool = False
+    # Preferences (member page): digest cadence, poll emails; for leaders, nudges and quiet hours.
+    digest: Literal["weekly", "biweekly", "off"] = "weekly"
+    polls: bool = True
+    nudges: bool = True
+    quiet_start_hour: int | None = Field(default=None, ge=0, le=23)
+    quiet_end_hour: int | None = Field(default=None, ge=0, le=23)
     version: int = 0
 
 

@@ -49,6 +49,22 @@ def deserves_welcome(member: Member) -> bool:
     return member.status == "active" and member.role == "member" and bool(member.email)
 
 
+Topic = str  # "welcome", "poll", "digest", "nudge", "newcomer", ...
+
+
+def wants(member: Member, topic: Topic) -> bool:
+    """Whether a member still wants emails on a topic (left, unsubscribed and opted-out members do not)."""
+    if member.status != "active" or member.unsubscribed or not member.email:
+        return False
+    if topic in ("poll", "poll-reminder"):
+        return member.polls
+    if topic == "digest":
+        return member.digest != "off"
+    if topic == "nudge":
+        return member.nudges
+    return True
+
+
 def is_answered(author_id: str, repliers: Iterable[str]) -> bool:
     """A post is answered once anyone other than its author replied."""
     return any(replier != author_id for replier in repliers)

@@ -6,6 +6,8 @@ from datetime import datetime
 
 COMMUNITIES = "COMMUNITIES"
 UNANSWERED = "UNANSWERED"
+# member id of the leader named when the community was created (`cerchia community create`)
+FOUNDER = "founder"
 
 
 def iso(instant: datetime) -> str:

@@ -170,7 +170,18 @@ class Store:
         meta = {
             **keys.community(community.community_id),
             "entity": "community",
-            **community.model_dump(mode="json"),
+            **community.model_dump(mode="json", exclude={"leader_ids"}),
+        }
+        founder = {
+            **keys.member(community.community_id, keys.FOUNDER),
+            **_member_identity(community.community_id, keys.FOUNDER),
+            "email": community.leader_email,
+            "name": community.leader_name,
+            "locale": community.locale,
+            "role": "leader",
+            "status": "active",
+            "version": 1,
+            "joined_at": keys.iso(community.created_at) if community.created_at else None,
         }
         registry = {
             **keys.community_registry(community.community_id),
@@ -191,13 +202,23 @@ class Store:
                     },
                 ),
                 _Write("plain", {"Put": {"TableName": self.table_name, "Item": to_item(registry)}}),
+                _Write("plain", {"Put": {"TableName": self.table_name, "Item": to_item(founder)}}),
             ],
             on_once_failed=lambda: _raise(AlreadyExists(f"Community {community.community_id} already exists.")),
         )
 
     def get_community(self, community_id: str) -> Community | None:
         item = self._get(keys.community(community_id), consistent=False)
-        return Community.model_validate(item) if item else None
+        return Community.model_validate({**item, "leader_ids": frozenset(item.get("leader_ids", ()))}) if item else None
+
+    def leaders(self, community: Community) -> list[Member]:
+        """The community's active leaders, one per email address (reads only the leaders' rows)."""
+        found: dict[str, Member] = {}
+        for member_id in sorted(community.leader_ids | {keys.FOUNDER}):
+            member = self.get_member(community.community_id, member_id)
+            if member and member.status == "active" and member.role == "leader" and member.email:
+                found.setdefault(member.email.lower(), member)
+        return list(found.values())
 
     def list_communities(self) -> list[Community]:
         """Every community, from the registry partition (a Query, never a Scan)."""
@@ -242,18 +263,29 @@ class Store:
         """Every member row of a community (fan-out reads scale with members, as they must)."""
         for item in self._query_all(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :m)",
-            ExpressionAttributeValues={":pk": to_value(keys.community(community_id)["pk"]),
-                                       ":m": to_value(keys.members_prefix())},
+            ExpressionAttributeValues={
+                ":pk": to_value(keys.community(community_id)["pk"]),
+                ":m": to_value(keys.members_prefix()),
+            },
         ):
             yield _member(item)
 
     # ------------------------------------------------------------------ due work
-    def schedule_job(self, kind: str, ref: str, community_id: str, due: datetime,
-                     payload: dict[str, Any] | None = None) -> None:
+    def schedule_job(
+        self, kind: str, ref: str, community_id: str, due: datetime, payload: dict[str, Any] | None = None
+    ) -> None:
         """Create or move the job (kind, ref) so the due sweep runs it at `due`."""
-        item = {**keys.job(kind, ref), "entity": "job", "kind": kind, "ref": ref, "community_id": community_id,
-                "due": keys.iso(due), "due_pk": keys.DUE, "due_at": keys.due_at(due, kind, ref),
-                "payload": payload or {}}
+        item = {
+            **keys.job(kind, ref),
+            "entity": "job",
+            "kind": kind,
+            "ref": ref,
+            "community_id": community_id,
+            "due": keys.iso(due),
+            "due_pk": keys.DUE,
+            "due_at": keys.due_at(due, kind, ref),
+            "payload": payload or {},
+        }
         self._call("put_item", TableName=self.table_name, Item=to_item(item))
 
     def get_job(self, kind: str, ref: str) -> Job | None:
@@ -263,7 +295,9 @@ class Store:
     def due_jobs(self, now: datetime, limit: int = 100) -> list[Job]:
         """Jobs whose instant has come, oldest first (a Query on the sparse due index)."""
         page = self._call(
-            "query", TableName=self.table_name, IndexName="due",
+            "query",
+            TableName=self.table_name,
+            IndexName="due",
             KeyConditionExpression="due_pk = :due AND due_at <= :until",
             ExpressionAttributeValues={":due": to_value(keys.DUE), ":until": to_value(keys.due_until(now))},
             Limit=limit,
@@ -273,17 +307,24 @@ class Store:
     def finish_job(self, job: Job, next_due: datetime | None, payload: dict[str, Any] | None = None) -> bool:
         """Reschedule (next_due) or delete a job, only if nobody moved it since it was read."""
         key = keys.job(job.kind, job.ref)
-        condition = {"ConditionExpression": "due_at = :seen",
-                     "ExpressionAttributeValues": {":seen": to_value(keys.due_at(job.due, job.kind, job.ref))}}
+        condition = {
+            "ConditionExpression": "due_at = :seen",
+            "ExpressionAttributeValues": {":seen": to_value(keys.due_at(job.due, job.kind, job.ref))},
+        }
         try:
             if next_due is None:
                 self._call("delete_item", TableName=self.table_name, Key=to_item(key), **condition)
             else:
-                update = _Update(key, sets={"due": keys.iso(next_due),
-                                            "due_at": keys.due_at(next_due, job.kind, job.ref),
-                                            "payload": job.payload if payload is None else payload},
-                                 condition="due_at = :seen",
-                                 condition_values={":seen": keys.due_at(job.due, job.kind, job.ref)})
+                update = _Update(
+                    key,
+                    sets={
+                        "due": keys.iso(next_due),
+                        "due_at": keys.due_at(next_due, job.kind, job.ref),
+                        "payload": job.payload if payload is None else payload,
+                    },
+                    condition="due_at = :seen",
+                    condition_values={":seen": keys.due_at(job.due, job.kind, job.ref)},
+                )
                 self._call("update_item", **update.expression(self.table_name))
             return True
         except Exception as error:
@@ -435,6 +476,7 @@ class Store:
         return [
             self._update("versioned", _versioned(update, existing.version if existing else None)),
             self._week(community, at, {"joins": 1}),
+            *self._leadership(community, data.member_id, profile.get("role", "member")),
         ]
 
     def _member_updated(self, community: Community, event: PlatformEvent) -> list[_Write]:
@@ -449,7 +491,10 @@ class Store:
             # Kept as provisional so that nothing is lost; member.joined turns it into a member.
             sets |= {"status": "provisional", "joined_at": keys.iso(event.occurred_at)}
         update = _Update(keys.member(community.community_id, data.member_id), sets=sets)
-        return [self._update("versioned", _versioned(update, existing.version if existing else None))]
+        writes = [self._update("versioned", _versioned(update, existing.version if existing else None))]
+        if data.role is not None and existing is not None and existing.status == "active":
+            writes += self._leadership(community, data.member_id, data.role)
+        return writes
 
     def _member_left(self, community: Community, event: PlatformEvent) -> list[_Write]:
         data: MemberLeft = event.data  # type: ignore[assignment]
@@ -468,6 +513,27 @@ class Store:
         return [
             self._update("versioned", _versioned(update, existing.version if existing else None)),
             self._week(community, event.occurred_at, {"leaves": 1}),
+            *self._leadership(community, data.member_id, "member"),
+        ]
+
+    def _leadership(self, community: Community, member_id: str, role: str) -> list[_Write]:
+        """Keep the community's set of leader ids in step with a member's role."""
+        is_leader = member_id in community.leader_ids
+        if (role == "leader") == is_leader:
+            return []
+        operation = "ADD" if role == "leader" else "DELETE"
+        return [
+            _Write(
+                "plain",
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": to_item(keys.community(community.community_id)),
+                        "UpdateExpression": f"{operation} leader_ids :ids",
+                        "ExpressionAttributeValues": {":ids": to_value({member_id})},
+                    }
+                },
+            )
         ]
 
     def _post_created(self, community: Community, event: PlatformEvent) -> list[_Write]:
@@ -712,8 +778,13 @@ def _post(item: dict[str, Any]) -> Post:
 
 
 def _job(item: dict[str, Any]) -> Job:
-    return Job(kind=item["kind"], ref=item["ref"], community_id=item["community_id"],
-               due=_instant(item["due"]) or datetime.min, payload=item.get("payload") or {})
+    return Job(
+        kind=item["kind"],
+        ref=item["ref"],
+        community_id=item["community_id"],
+        due=_instant(item["due"]) or datetime.min,
+        payload=item.get("payload") or {},
+    )
 
 
 def member_from_image(image: dict[str, Any]) -> Member:
