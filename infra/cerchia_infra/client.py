@@ -34,11 +34,32 @@ class StackClient:
         return path if path.startswith("http") else f"{self.url}{path}"
 
     # ------------------------------------------------------------------ communities and events
-    def create_community(self, name: str, timezone: str, locale: str, leader_email: str,
-                         leader_name: str | None = None, purpose: str | None = None) -> dict[str, Any]:
-        command = [sys.executable, "-m", "cerchia_infra.cli", "community", "create", "--state-dir",
-                   str(self.state_dir), "--name", name, "--timezone", timezone, "--locale", locale,
-                   "--leader-email", leader_email]
+    def create_community(
+        self,
+        name: str,
+        timezone: str,
+        locale: str,
+        leader_email: str,
+        leader_name: str | None = None,
+        purpose: str | None = None,
+    ) -> dict[str, Any]:
+        command = [
+            sys.executable,
+            "-m",
+            "cerchia_infra.cli",
+            "community",
+            "create",
+            "--state-dir",
+            str(self.state_dir),
+            "--name",
+            name,
+            "--timezone",
+            timezone,
+            "--locale",
+            locale,
+            "--leader-email",
+            leader_email,
+        ]
         if leader_name:
             command += ["--leader-name", leader_name]
         if purpose:
@@ -49,8 +70,14 @@ class StackClient:
         created: dict[str, Any] = json.loads(done.stdout)
         return {**created, "name": name, "timezone": timezone, "locale": locale}
 
-    def send(self, community: dict[str, Any], body: dict[str, Any] | bytes, webhook_id: str | None = None,
-             secret: str | None = None, sent_at: datetime | None = None) -> Any:
+    def send(
+        self,
+        community: dict[str, Any],
+        body: dict[str, Any] | bytes,
+        webhook_id: str | None = None,
+        secret: str | None = None,
+        sent_at: datetime | None = None,
+    ) -> Any:
         """POST a webhook signed with the community's secret (or another, to prove it is refused)."""
         from standardwebhooks.webhooks import Webhook
 
@@ -58,8 +85,12 @@ class StackClient:
         webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
         at = sent_at or datetime.now(UTC)  # transport time: the wall clock, as the platform's
         signature = Webhook(secret or community["webhook_secret"]).sign(webhook_id, at, raw.decode("utf-8", "replace"))
-        headers = {"webhook-id": webhook_id, "webhook-timestamp": str(int(at.timestamp())),
-                   "webhook-signature": signature, "content-type": "application/json"}
+        headers = {
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(int(at.timestamp())),
+            "webhook-signature": signature,
+            "content-type": "application/json",
+        }
         return self.post(f"/v1/communities/{community['community_id']}/events", data=raw, headers=headers)
 
     # ------------------------------------------------------------------ local stack controls

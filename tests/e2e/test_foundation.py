@@ -6,14 +6,20 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from support import event
 
 
 @pytest.fixture
 def community(stack):
-    return stack.create_community(name="Lievito & Co.", timezone="Europe/Rome", locale="it",
-                                  leader_email="marco.bianchi@example.com", leader_name="Marco Bianchi",
-                                  purpose="Panificatori di casa che si scambiano ricette e consigli.")
+    return stack.create_community(
+        name="Lievito & Co.",
+        timezone="Europe/Rome",
+        locale="it",
+        leader_email="marco.bianchi@example.com",
+        leader_name="Marco Bianchi",
+        purpose="Panificatori di casa che si scambiano ricette e consigli.",
+    )
 
 
 def _welcomes(stack, address):
@@ -39,9 +45,16 @@ def test_signatures_that_do_not_hold_are_401(stack, community):
     foreign = stack.send(community, joined, secret=other["webhook_secret"])
     stale = stack.send(community, joined, sent_at=datetime.now(UTC) - timedelta(minutes=10))
     raw = json.dumps(joined).encode()
-    garbage = stack.post(f"/v1/communities/{community['community_id']}/events", data=raw, headers={
-        "webhook-id": "msg_x", "webhook-timestamp": str(int(datetime.now(UTC).timestamp())),
-        "webhook-signature": "v1,###garbage###", "content-type": "application/json"})
+    garbage = stack.post(
+        f"/v1/communities/{community['community_id']}/events",
+        data=raw,
+        headers={
+            "webhook-id": "msg_x",
+            "webhook-timestamp": str(int(datetime.now(UTC).timestamp())),
+            "webhook-signature": "v1,###garbage###",
+            "content-type": "application/json",
+        },
+    )
     unknown = stack.send({**community, "community_id": "c_nope"}, joined)
 
     assert [foreign.status_code, stale.status_code, garbage.status_code, unknown.status_code] == [401] * 4
@@ -77,8 +90,12 @@ def test_welcomes_land_in_the_outbox_folder_and_the_unsubscribe_link_works(stack
     link = welcome["headers"]["List-Unsubscribe"].strip("<>")
 
     page = stack.get(link)
-    one_click = stack.post(link, data="List-Unsubscribe=One-Click",
-                           headers={"content-type": "application/x-www-form-urlencoded"}, allow_redirects=False)
+    one_click = stack.post(
+        link,
+        data="List-Unsubscribe=One-Click",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        allow_redirects=False,
+    )
 
     assert page.status_code == 200 and "<form" in page.text
     assert one_click.status_code == 200

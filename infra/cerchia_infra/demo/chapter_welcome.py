@@ -19,8 +19,11 @@ def play(demo: Any) -> None:
         demo.event(key, "member.joined", retry, webhook_id=f"demo-retry-{key}")
         first_post = seed.POSTS[key][0]
         replier = next(m for m in demo.members[key] if m["member_id"] != first_post["author_id"])
-        demo.event(key, "reply.created", {"reply_id": f"{key}_r1", "post_id": first_post["post_id"],
-                                          "author_id": replier["member_id"]})
+        demo.event(
+            key,
+            "reply.created",
+            {"reply_id": f"{key}_r1", "post_id": first_post["post_id"], "author_id": replier["member_id"]},
+        )
         demo.note(f"{community['name']}: {len(demo.members[key])} members joined; a platform retry was ignored")
     demo.advance(60)
     welcomes = [mail for mail in demo.outbox() if mail["kind"] == "welcome"]

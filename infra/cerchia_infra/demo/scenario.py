@@ -31,8 +31,9 @@ class Demo(StackClient):
 
     def event(self, key: str, event_type: str, data: dict[str, Any], **kwargs: Any) -> Any:
         """Send one platform event for a seeded community; a refusal stops the demo with its reason."""
-        response = self.send(self.communities[key], {"type": event_type, "timestamp": self.now().isoformat(),
-                                                     "data": data}, **kwargs)
+        response = self.send(
+            self.communities[key], {"type": event_type, "timestamp": self.now().isoformat(), "data": data}, **kwargs
+        )
         if response.status_code >= 300:
             raise RuntimeError(f"{event_type} was refused ({response.status_code}): {response.text}")
         return response
@@ -40,8 +41,7 @@ class Demo(StackClient):
 
 def start_of_demo_week(now: datetime) -> datetime:
     """The next Monday 07:00 UTC: the week the demo plays."""
-    monday = (now + timedelta(days=(7 - now.weekday()) % 7 or 7)).replace(hour=7, minute=0, second=0,
-                                                                            microsecond=0)
+    monday = (now + timedelta(days=(7 - now.weekday()) % 7 or 7)).replace(hour=7, minute=0, second=0, microsecond=0)
     return monday.astimezone(UTC)
 
 
