@@ -31,6 +31,10 @@ class InvalidInput(CerchiaError):
         self.message = message
         self.fields = fields or {}
 
+    def __str__(self) -> str:
+        details = "; ".join(f"{name}: {problem}" for name, problem in self.fields.items())
+        return f"{self.message} ({details})" if details else self.message
+
 
 class Unauthorized(CerchiaError):
     """Missing, wrong or stale credentials. Deliberately says nothing more (no enumeration)."""

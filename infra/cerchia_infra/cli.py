@@ -1,0 +1,301 @@
+"""The `cerchia` command: run the local stack, and operate a stack (local or in AWS).
+
+Each subcommand is a `register_*` function that adds its parser and sets `run`; add one to
+`COMMANDS` to add a command. Commands that act on a stack take `add_stack_target` arguments
+(`--state-dir D` for a local stack, `--stack-name S` for one deployed with SAM) and call
+`use_stack(args)` before touching `cerchia`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+Subcommands = Any  # argparse's _SubParsersAction, which has no public name
+
+
+class CliError(Exception):
+    """A mistake the user can fix; the message says how."""
+
+
+# ---------------------------------------------------------------------- shared helpers
+
+
+def command_group(commands: Subcommands, name: str, help_text: str) -> Subcommands:
+    """A command with subcommands of its own (`cerchia community create`)."""
+    group = commands.add_parser(name, help=help_text, description=help_text)
+    return group.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")
+
+
+def add_stack_target(parser: argparse.ArgumentParser) -> None:
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--state-dir", type=Path, help="state folder of a running `cerchia serve`")
+    target.add_argument("--stack-name", help="CloudFormation stack deployed with `sam deploy`")
+    parser.add_argument("--region", help="AWS region of --stack-name (default: your AWS configuration)")
+
+
+def use_stack(args: argparse.Namespace) -> None:
+    """Point this process's `cerchia` at the stack chosen by --state-dir or --stack-name."""
+    if args.state_dir is not None:
+        _use_local_stack(Path(args.state_dir))
+    else:
+        _use_aws_stack(args.stack_name, args.region)
+    from cerchia import settings
+
+    settings.reset()
+
+
+def _use_local_stack(state_dir: Path) -> None:
+    stack_file = state_dir / "stack.json"
+    try:
+        stack = json.loads(stack_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CliError(
+            f"There is no local stack in {state_dir}: start one with `cerchia serve --state-dir {state_dir}`."
+        ) from None
+    except ValueError as error:
+        raise CliError(f"{stack_file} is not valid JSON ({error}); restart `cerchia serve`.") from error
+    from cerchia_infra.local.stack import FAKE_CREDENTIALS
+
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(key, None)
+    os.environ.update(stack["env"])
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": stack["aws_endpoint_url"],
+            "AWS_DEFAULT_REGION": stack["region"],
+            "AWS_REGION": stack["region"],
+            **FAKE_CREDENTIALS,
+        }
+    )
+    # Business time is the stack's virtual time, not this process's wall clock.
+    offset = _virtual_offset(stack["api_url"], state_dir)
+    from cerchia import clock
+
+    clock.use(lambda: datetime.now(UTC) + offset)
+
+
+def _virtual_offset(api_url: str, state_dir: Path) -> timedelta:
+    from cerchia_infra.local.clock import parse_iso
+
+    try:
+        with urllib.request.urlopen(f"{api_url}/_local/clock", timeout=10) as response:  # noqa: S310 - loopback
+            virtual = parse_iso(json.loads(response.read())["now"])
+    except (urllib.error.URLError, OSError, ValueError, KeyError) as error:
+        raise CliError(
+            f"The local stack in {state_dir} does not answer at {api_url} ({error}); "
+            f"start it with `cerchia serve --state-dir {state_dir}`."
+        ) from error
+    return virtual - datetime.now(UTC)
+
+
+def _use_aws_stack(stack_name: str, region: str | None) -> None:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if region:
+        os.environ["AWS_DEFAULT_REGION"] = region
+        os.environ["AWS_REGION"] = region
+    try:
+        stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    except (BotoCoreError, ClientError) as error:
+        raise CliError(
+            f"Cannot read the CloudFormation stack {stack_name} ({error}); check its name, --region and your AWS credentials."
+        ) from error
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    if "TableName" not in outputs:
+        raise CliError(f"The stack {stack_name} has no TableName output; is it a Cerchia stack?")
+    names = {
+        "TableName": "TABLE_NAME",
+        "ConfigurationSetName": "CONFIGURATION_SET",
+        "LinkSigningSecretArn": "LINK_SECRET_ARN",
+    }
+    os.environ.update({variable: outputs[key] for key, variable in names.items() if key in outputs})
+
+
+# ---------------------------------------------------------------------- serve
+
+
+def register_serve(commands: Subcommands) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="run the whole system on this machine (AWS emulated in-process)",
+        description="Run Cerchia locally: the HTTP API, streams, queues and schedules of template.yaml, "
+        "on an in-process AWS emulator, with a virtual clock and an outbox for sent emails.",
+    )
+    parser.add_argument("--port", type=int, default=8000, help="HTTP port on 127.0.0.1 (0 picks a free one)")
+    parser.add_argument("--state-dir", type=Path, default=Path(".state"), help="where stack.json and outbox/ go")
+    parser.add_argument("--template", type=Path, default=None, help="SAM template (default: ./template.yaml)")
+    parser.add_argument("--region", default=None, help="emulated AWS region (default eu-west-1)")
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="template parameter override (repeatable)",
+    )
+    parser.add_argument("--aws", action="store_true", help="talk to real AWS instead (not supported yet)")
+    parser.set_defaults(run=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    if args.aws:
+        raise CliError(
+            "`cerchia serve --aws` is not supported yet: deploy with `sam deploy`, then use the other "
+            "commands with --stack-name."
+        )
+    import logging
+
+    from cerchia_infra.local.stack import DEFAULT_REGION, LocalStack
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    parameters = {}
+    for item in args.parameter:
+        name, separator, value = item.partition("=")
+        if not separator or not name:
+            raise CliError(f"--parameter {item!r} must look like NAME=VALUE.")
+        parameters[name] = value
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    stack = LocalStack(
+        args.state_dir,
+        port=args.port,
+        template_path=args.template,
+        region=args.region or DEFAULT_REGION,
+        parameters=parameters,
+    )
+    _start_or_explain(stack)
+    print(f"Cerchia local stack ready on {stack.url}", flush=True)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        stack.stop()
+    print("Cerchia local stack stopped.", file=sys.stderr, flush=True)
+    return 0
+
+
+def _start_or_explain(stack: Any) -> None:
+    from cerchia_infra.local.stack import StackError
+    from cerchia_infra.local.template import TemplateError
+
+    try:
+        stack.start()
+    except (StackError, TemplateError) as error:
+        raise CliError(str(error)) from error
+    except OSError as error:
+        raise CliError(f"Cannot start the local stack: {error}. Is port {stack.port} already in use?") from error
+
+
+# ---------------------------------------------------------------------- community
+
+
+def register_community(commands: Subcommands) -> None:
+    community = command_group(commands, "community", "manage communities")
+    create = community.add_parser(
+        "create",
+        help="create a community; prints its id, webhook secret and API key as JSON",
+        description="Create a community and print one JSON object: community_id, webhook_secret, api_key.",
+    )
+    add_stack_target(create)
+    create.add_argument("--name", required=True)
+    create.add_argument("--timezone", required=True, help="IANA time zone, e.g. Europe/Rome")
+    create.add_argument("--locale", required=True, choices=["en", "it"])
+    create.add_argument("--leader-email", required=True)
+    create.add_argument("--leader-name")
+    create.add_argument("--purpose", help="what the community is for, in a sentence")
+    create.set_defaults(run=run_community_create)
+
+
+def run_community_create(args: argparse.Namespace) -> int:
+    use_stack(args)
+    from cerchia import communities
+    from cerchia.errors import CerchiaError
+
+    optional = {"leader_name": args.leader_name, "purpose": args.purpose}
+    try:
+        community = communities.create_community(  # type: ignore[attr-defined]
+            name=args.name,
+            timezone=args.timezone,
+            locale=args.locale,
+            leader_email=args.leader_email,
+            **{key: value for key, value in optional.items() if value is not None},
+        )
+    except CerchiaError as error:
+        raise CliError(str(error)) from error
+    print(
+        json.dumps(
+            {
+                "community_id": community.community_id,
+                "webhook_secret": community.webhook_secret,
+                "api_key": community.api_key,
+            }
+        ),
+        flush=True,
+    )
+    return 0
+
+
+# ---------------------------------------------------------------------- demo
+
+
+def register_demo(commands: Subcommands) -> None:
+    demo = commands.add_parser(
+        "demo",
+        help="play a scripted week of two communities on the local stack and print what happened",
+        description="Start the local stack, play a scripted week (joins, posts, nudges, polls, digests), "
+        "print a summary and leave every email in <state-dir>/outbox.",
+    )
+    demo.add_argument("--state-dir", type=Path, default=Path(".state/demo"), help="wiped and reused (default .state/demo)")
+    demo.add_argument("--port", type=int, default=0, help="HTTP port of the stack (default: any free port)")
+    demo.add_argument("--keep-serving", action="store_true", help="keep the stack running afterwards to click links")
+    demo.set_defaults(run=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from cerchia_infra.demo.scenario import play
+
+    return play(Path(args.state_dir), port=args.port, keep_serving=args.keep_serving)
+
+
+# ---------------------------------------------------------------------- entry point
+
+COMMANDS: list[Callable[[Subcommands], None]] = [register_serve, register_community, register_demo]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cerchia", description="Cerchia: engagement automation for small online communities."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in COMMANDS:
+        register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except CliError as error:
+        print(f"cerchia: {error}", file=sys.stderr, flush=True)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
