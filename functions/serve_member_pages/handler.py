@@ -6,38 +6,33 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
-from cerchia.pages import Page, unsubscribe
+from cerchia.pages import SECURITY_HEADERS, Page, browser_locale, form_fields, unsubscribe
 
 logger = Logger()
 app = APIGatewayHttpResolver()
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",  # links carry tokens
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "frame-ancestors 'none'",
-}
 
 
 def _html(page: Page) -> Response:
     return Response(page.status, "text/html; charset=utf-8", page.html, headers=SECURITY_HEADERS)
 
 
-def _browser_locale() -> str:
-    accept = app.current_event.headers.get("accept-language", "") or ""
-    return "it" if accept.lower().startswith("it") else "en"
+def _locale() -> str:
+    return browser_locale(app.current_event.headers.get("accept-language"))
 
 
 @app.get("/u/<token>")
 def unsubscribe_page(token: str) -> Response:
-    return _html(unsubscribe(token, confirm=False, now=clock.now(), fallback_locale=_browser_locale()))
+    return _html(unsubscribe(token, confirm=False, now=clock.now(), fallback_locale=_locale()))
 
 
 @app.post("/u/<token>")
 def unsubscribe_now(token: str) -> Response:
-    # RFC 8058: the one-click body is "List-Unsubscribe=One-Click"; the page's own form posts too.
-    page = unsubscribe(token, confirm=True, now=clock.now(), fallback_locale=_browser_locale())
-    logger.info("unsubscribe", status=page.status)
+    # RFC 8058: mailbox providers post "List-Unsubscribe=One-Click" (urlencoded or multipart), with no
+    # cookies, and expect a 2xx without redirect; the page's own form posts confirm=yes.
+    event = app.current_event
+    fields = form_fields(event.decoded_body, event.headers.get("content-type"))
+    page = unsubscribe(token, confirm=True, now=clock.now(), fallback_locale=_locale(), fields=fields)
+    logger.info("unsubscribe", status=page.status, one_click="List-Unsubscribe" in fields)
     return _html(page)
 
 

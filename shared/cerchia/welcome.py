@@ -10,7 +10,7 @@ from cerchia.domain.models import Community, Member
 from cerchia.mail.mime import Outgoing
 from cerchia.store import keys
 
-Welcome = Literal["sent", "already-sent", "skipped"]
+Welcome = Literal["sent", "already-sent", "skipped", "unsubscribed", "suppressed"]
 
 
 def compose_welcome(community: Community, member: Member, posts: list, now: datetime) -> Outgoing:
@@ -42,10 +42,11 @@ def welcome_member(community_id: str, member_id: str, now: datetime) -> Welcome:
     if member is None or community is None or member.unsubscribed or not rules.deserves_welcome(member):
         return "skipped"
     assert member.membership_started_at is not None
-    return deliver_once(
+    outcome = deliver_once(
         store,
         kind="welcome",
         community_id=community_id,
+        to_address=member.email,
         recipient_id=member_id,
         period=keys.iso(member.membership_started_at),
         compose=lambda: compose_welcome(
@@ -53,3 +54,7 @@ def welcome_member(community_id: str, member_id: str, now: datetime) -> Welcome:
         ),
         now=now,
     )
+    from cerchia.nudges import schedule_newcomer_check  # issue 3: look again in a few days
+
+    schedule_newcomer_check(community, member)
+    return outcome

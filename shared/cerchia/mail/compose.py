@@ -1,7 +1,8 @@
 """Composing any Cerchia email: language, links, footer and both parts, the same way for every kind.
 
-Every email kind calls `compose`; templates live in templates/email/<template>.html and .txt and
-extend email/base.html, which draws the footer (why you get this, how to change it).
+Every email kind calls `compose`; templates live in templates/email/<template>.html and .txt. The
+HTML extends email/base.html and the text part includes email/_footer.txt: both draw the footer
+(why you get this email, the link to choose what you get, the link to stop everything).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from cerchia.domain.models import Community
 from cerchia.mail.mime import Outgoing
 
 UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=365)
+PREFERENCES_LINK_LIFETIME = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,22 @@ def unsubscribe_url(community_id: str, member_id: str, now: datetime) -> str:
     return signed_link("unsubscribe", "/u/", {"c": community_id, "m": member_id}, now + UNSUBSCRIBE_LINK_LIFETIME)
 
 
+def preferences_url(community_id: str, member_id: str, now: datetime) -> str:
+    """The member's preference page (digest, polls, language; nudges and quiet hours for leaders)."""
+    return signed_link("preferences", "/p/", {"c": community_id, "m": member_id}, now + PREFERENCES_LINK_LIFETIME)
+
+
+def footer_why(kind: str, community: Community, recipient: Recipient, locale: str) -> str:
+    """Why this recipient gets this kind of email: `footer.why_kind.<kind>` if the catalogue has it."""
+    from cerchia.i18n import catalogue, translator
+
+    t = translator(locale)
+    specific = f"footer.why_kind.{kind}"
+    if specific in catalogue(locale if locale in ("en", "it") else "en"):
+        return t(specific, community=community.name)
+    return t("footer.why_leader" if recipient.is_leader else "footer.why", community=community.name)
+
+
 def compose(
     kind: str,
     template: str,
@@ -55,21 +73,26 @@ def compose(
     subject_values: dict[str, Any] | None = None,
     **context: Any,
 ) -> Outgoing:
-    """Render templates/email/<template>.{txt,html} for one recipient, with the footer and unsubscribe link."""
+    """Render templates/email/<template>.{txt,html} for one recipient, with the footer, preference and unsubscribe links.
+
+    Pass `footer_why=...` in the context to say more precisely why this recipient gets this email.
+    """
     from cerchia.i18n import translator
     from cerchia.rendering import render
 
     locale = rules.resolve_locale(recipient.locale, community.locale)
     t = translator(locale)
     unsubscribe = unsubscribe_url(community.community_id, recipient.member_id, now) if recipient.member_id else None
+    preferences = preferences_url(community.community_id, recipient.member_id, now) if recipient.member_id else None
     subject = t(subject_key, community=community.name, name=recipient.name, **(subject_values or {}))
     values = {
         "community": community,
         "recipient": recipient,
         "subject": subject,
         "unsubscribe_url": unsubscribe,
+        "preferences_url": preferences,
         "preheader": context.pop("preheader", ""),
-        "footer_why": t("footer.why_leader" if recipient.is_leader else "footer.why", community=community.name),
+        "footer_why": footer_why(kind, community, recipient, locale),
         **context,
     }
     return Outgoing(

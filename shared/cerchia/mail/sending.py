@@ -1,4 +1,8 @@
-"""Sending through SES v2, with backoff on throttling, and at most once per ledger entry."""
+"""Sending through SES v2, with backoff on throttling, at most once per ledger entry, never to a suppressed address.
+
+Every outcome is counted as an EMF metric per kind (`EmailsSent`, `EmailsSuppressed`), flushed at
+once, so every function that sends email reports it without a decorator of its own.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from cerchia.mail.mime import Outgoing, build
 
 THROTTLING_CODES = {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"}
 MAX_ATTEMPTS = 6
-Delivery = Literal["sent", "already-sent", "unsubscribed"]
+Delivery = Literal["sent", "already-sent", "unsubscribed", "suppressed"]
 
 
 class Rejected(Exception):
@@ -65,21 +69,33 @@ def deliver_once(
     compose: Callable[[], Outgoing],
     now: datetime,
     sleep: Callable[[float], None] = time.sleep,
+    to_address: str | None = None,
 ) -> Delivery:
-    """Send the email (kind, community, recipient, period) unless it already went out.
+    """Send the email (kind, community, recipient, period) unless it already went out or may not go out.
 
     The ledger entry is claimed before sending and marked sent after; a failed send gives the
-    claim back and raises, so the event source's retry sends it instead.
+    claim back and raises, so the event source's retry sends it instead. An address on the
+    suppression list (bounced, complained) gets nothing: 'suppressed', and the ledger is left as
+    it was, so the email would go out if the address were ever lifted. Callers that know the
+    address pass `to_address`, which checks it before claiming or composing anything.
     """
     from cerchia import aws
     from cerchia.settings import get_settings
+    from cerchia.store.suppression import is_suppressed
 
+    if to_address is not None and is_suppressed(store, to_address):
+        _count("EmailsSuppressed", kind)
+        return "suppressed"
     claim = store.claim_email(kind, community_id, recipient_id, period, now)
     if claim is None:
         return "already-sent"
     settings = get_settings()
     try:
         outgoing = compose()
+        if to_address is None and is_suppressed(store, outgoing.to_address):
+            store.release_email(claim)
+            _count("EmailsSuppressed", kind)
+            return "suppressed"
         message = build(outgoing, sender_address=settings.sender_address, sender_name=settings.sender_name, sent_at=now)
         message_id = send_raw(
             aws.sesv2(),
@@ -96,4 +112,28 @@ def deliver_once(
         store.release_email(claim)
         raise
     store.mark_email_sent(claim, message_id, now)
+    _count("EmailsSent", kind)
     return "sent"
+
+
+def _count(metric: str, kind: str) -> None:
+    """One metric line (CloudWatch EMF on stdout) for one email, with its kind and stage as dimensions.
+
+    Counting must never stop an email: a failure here is logged and forgotten.
+    """
+    import os
+
+    from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+    from cerchia.settings import get_settings
+
+    try:
+        metrics = EphemeralMetrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Cerchia")
+        metrics.add_dimension(name="stage", value=get_settings().stage)
+        metrics.add_dimension(name="kind", value=kind)
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+        metrics.flush_metrics()
+    except Exception:
+        from cerchia.observability import logger
+
+        logger().exception("could not count an email", extra={"metric": metric, "kind": kind})

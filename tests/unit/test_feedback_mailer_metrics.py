@@ -1,0 +1,48 @@
+"""The mailer's per-kind counts: one EMF line per email, and never a reason for an email to fail."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cerchia.mail import sending
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch):
+    from cerchia import settings
+
+    monkeypatch.setenv("TABLE_NAME", "unit")
+    monkeypatch.setenv("STAGE", "prod")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "cerchia")
+    monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
+    settings.reset()
+    yield
+    settings.reset()
+
+
+def test_each_email_is_one_emf_line_with_its_kind_stage_and_service(capsys):
+    sending._count("EmailsSent", "digest")
+
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    document = json.loads(line)
+    [directive] = document["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "Cerchia"
+    assert directive["Metrics"] == [{"Name": "EmailsSent", "Unit": "Count"}]
+    assert (document["kind"], document["stage"], document["service"]) == ("digest", "prod", "cerchia")
+    assert document["EmailsSent"] == [1.0]
+
+
+def test_a_metrics_failure_is_logged_and_does_not_raise(monkeypatch, capsys):
+    import aws_lambda_powertools.metrics as metrics
+
+    class Broken:
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("stdout is gone")
+
+    monkeypatch.setattr(metrics, "EphemeralMetrics", Broken)
+
+    sending._count("EmailsSent", "welcome")
+
+    assert "_aws" not in capsys.readouterr().out
