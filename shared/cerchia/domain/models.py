@@ -27,6 +27,16 @@ class Community(BaseModel):
     unanswered_after_hours: int = Field(default=24, ge=1, le=336)
     # Members with role leader (kept by ingest) so leaders are found without reading every member.
     leader_ids: frozenset[str] = frozenset()
+    # Nudges (issue 3): whether leaders' own posts are nudged too; when a quiet newcomer is noticed
+    # (days after joining); the quiet hours of leaders who set none (local hours, start inclusive).
+    include_leader_posts: bool = False
+    newcomer_after_days: int = Field(default=3, ge=1, le=60)
+    quiet_start_hour: int = Field(default=21, ge=0, le=23)
+    quiet_end_hour: int = Field(default=8, ge=0, le=23)
+    # Digests (issue 5): the weekday (ISO: 1 = Monday ... 7 = Sunday) and local hour at which the
+    # weekly digest goes out, in the community's time zone (members with their own zone: in theirs).
+    digest_day: int = Field(default=1, ge=1, le=7)
+    digest_hour: int = Field(default=9, ge=0, le=23)
 
 
 class Member(BaseModel):

@@ -85,3 +85,118 @@ def due_until(instant: datetime) -> str:
 
 def members_prefix() -> str:
     return "M#"
+
+
+# ---------------------------------------------------------------- preferences and SES feedback (issue 6)
+def suppression(address_hash: str) -> dict[str, str]:
+    """An address Cerchia no longer emails in any community (hard bounce, complaint, repeated soft bounces)."""
+    return {"pk": f"SUPPRESS#{address_hash}", "sk": "SUPPRESS"}
+
+
+def ses_feedback(feedback_id: str, address_hash: str) -> dict[str, str]:
+    """One SES bounce or complaint for one recipient, once counted (a redelivered notification counts nothing)."""
+    return {"pk": f"SESFEEDBACK#{feedback_id}", "sk": f"A#{address_hash}"}
+
+
+# ---------------------------------------------------------------- nudges (issue 3)
+# The `unanswered` index's range key is the instant a post is next due for a nudge: created_at plus
+# the community's threshold, then twice the threshold (the reminder). After the reminder, or once a
+# leader said "I'll answer it" / "No reply needed", the key moves here: still unanswered, never due.
+UNANSWERED_PARKED = "9999-12-31T23:59:59.999999Z"
+# Leaders' nudge queues live in the `due` index under their own hash key, so run_due_jobs (which
+# reads `DUE`) never sees them and the nudge sweep reads only queues whose instant has come.
+NUDGES_DUE = "NUDGES"
+
+
+def unanswered_until(instant: datetime) -> str:
+    """Upper bound of the unanswered index's range key for every post due at or before an instant."""
+    return f"{iso(instant)}#~"
+
+
+def unanswered_parked(community_id: str, post_id: str) -> str:
+    return f"{UNANSWERED_PARKED}#{community_id}#{post_id}"
+
+
+def nudge_queue(community_id: str, leader_id: str) -> dict[str, str]:
+    """What one leader is still to be told about (posts due, quiet newcomers), and the email being sent."""
+    return {"pk": f"C#{community_id}", "sk": f"NUDGEQ#{leader_id}"}
+
+
+def nudge_queue_due_at(instant: datetime, community_id: str, leader_id: str) -> str:
+    return f"{iso(instant)}#{community_id}#{leader_id}"
+
+
+def nudge_queues_until(instant: datetime) -> str:
+    return f"{iso(instant)}#~"
+
+
+def newcomer_noticed(community_id: str, member_id: str) -> dict[str, str]:
+    """Written once, when a quiet newcomer was put in front of the leaders (never twice per member)."""
+    return {"pk": f"C#{community_id}", "sk": f"NEWCOMER#{member_id}"}
+
+
+# ---------------------------------------------------------------- polls (issue 4)
+def poll(community_id: str, poll_id: str) -> dict[str, str]:
+    """A poll, with its tallies, in its community's collection."""
+    return {"pk": f"C#{community_id}", "sk": f"POLL#{poll_id}"}
+
+
+def poll_timeline(community_id: str) -> str:
+    """The community's polls in the timeline index, sorted by when they close."""
+    return f"C#{community_id}#POLLS"
+
+
+def poll_timeline_at(close_at: datetime, poll_id: str) -> str:
+    return f"{iso(close_at)}#{poll_id}"
+
+
+def poll_voters(community_id: str, poll_id: str) -> str:
+    """Partition of a poll's ballots (named polls) or has-voted markers (anonymous polls)."""
+    return f"POLL#{community_id}#{poll_id}"
+
+
+def ballot(community_id: str, poll_id: str, member_id: str) -> dict[str, str]:
+    return {"pk": poll_voters(community_id, poll_id), "sk": f"B#{member_id}"}
+
+
+def voted_marker(community_id: str, poll_id: str, member_id: str) -> dict[str, str]:
+    """That a member answered an anonymous poll, and nothing about what they chose."""
+    return {"pk": poll_voters(community_id, poll_id), "sk": f"V#{member_id}"}
+
+
+def voter_id(sort_key: str) -> str:
+    """The member id in a ballot's or marker's sort key."""
+    return sort_key.split("#", 1)[1]
+
+
+# ---------------------------------------------------------------- digests (issue 5)
+# Write-time aggregates on a community week item (`week`), one small number per post of that week,
+# under attribute names that carry the post id: its engagement points (ADD on every reply and
+# reaction), its creation instant (epoch seconds) and, once answered, the seconds to its first answer.
+WEEK_POST_POINTS = "s#"
+WEEK_POST_CREATED = "t#"
+WEEK_POST_FIRST_REPLY = "f#"
+# Members who wrote a post that week (a string set next to `active_members`).
+WEEK_POSTERS = "posters"
+
+
+def week_post_points(post_id: str) -> str:
+    return f"{WEEK_POST_POINTS}{post_id}"
+
+
+def week_post_created(post_id: str) -> str:
+    return f"{WEEK_POST_CREATED}{post_id}"
+
+
+def week_post_first_reply(post_id: str) -> str:
+    return f"{WEEK_POST_FIRST_REPLY}{post_id}"
+
+
+def digest_snapshot(community_id: str, week_key: str) -> dict[str, str]:
+    """The week's digest content, computed once per community week and read by every sender."""
+    return {"pk": f"C#{community_id}", "sk": f"D#{week_key}"}
+
+
+def digest_send_ref(community_id: str, week_key: str, send_at: datetime) -> str:
+    """The job that emails one group of members (those whose local digest hour is this instant)."""
+    return f"{community_id}#{week_key}#{iso(send_at)}"

@@ -570,13 +570,24 @@ class Store:
         elif not deleted:
             sets |= {
                 "unanswered_pk": keys.UNANSWERED,
-                "unanswered_at": keys.unanswered_at(created_at, cid, data.post_id),
+                # the instant the post is due for its first nudge (the sweep reads `<= now`)
+                "unanswered_at": keys.unanswered_at(
+                    created_at + timedelta(hours=community.unanswered_after_hours), cid, data.post_id
+                ),
             }
         update = _Update(keys.post(cid, data.post_id), sets=sets, removes=removes)
         version = existing_item.get("version", 0) if existing_item else None
+        # digests (issue 5): the post's numbers for ranking and health on its week, and its author as a poster
+        points = rules.engagement(_post(existing_item)) if existing_item else 0
+        digest_adds: dict[str, Any] = {
+            keys.WEEK_POSTERS: {data.author_id},
+            keys.week_post_created(data.post_id): int(created_at.timestamp()),
+            **({keys.week_post_points(data.post_id): points} if points else {}),
+            **({keys.week_post_first_reply(data.post_id): sets["first_reply_seconds"]} if answers else {}),
+        }
         writes = [
             self._update("versioned", _versioned(update, version)),
-            self._week(community, created_at, {"posts": 1, "active_members": {data.author_id}}),
+            self._week(community, created_at, {"posts": 1, "active_members": {data.author_id}, **digest_adds}),
         ]
         received = [reply for reply in early if reply["author_id"] != data.author_id]
         if received:
@@ -648,7 +659,23 @@ class Store:
             }
             update.removes = ["unanswered_pk", "unanswered_at"]
         writes.append(self._update("versioned", _versioned(update, post.version if post else None)))
-        writes.append(self._week(community, at, {"replies": 1, "active_members": {data.author_id}}))
+        # digests (issue 5): the reply adds to its post's points (and first-answer time) on the post's own week
+        written = post.created_at if post and not post.placeholder else None
+        digest_adds: dict[str, Any] = {}
+        if post and written:
+            digest_adds[keys.week_post_points(data.post_id)] = 2 + 3 * (data.author_id not in post.repliers)
+            if "first_reply_seconds" in update.sets:
+                digest_adds[keys.week_post_first_reply(data.post_id)] = update.sets["first_reply_seconds"]
+        elsewhere = written is not None and rules.week_of(written, community.timezone) != rules.week_of(
+            at, community.timezone
+        )
+        writes.append(
+            self._week(
+                community, at, {"replies": 1, "active_members": {data.author_id}, **({} if elsewhere else digest_adds)}
+            )
+        )
+        if written is not None and elsewhere:
+            writes.append(self._week(community, written, digest_adds))
         if post and not post.placeholder and post.author_id != data.author_id:
             writes.append(self._member_week(community, at, post.author_id, {"replies_received": 1}))
         return writes
@@ -669,6 +696,12 @@ class Store:
             adds={"reactions": 1},
             set_if_absent={"entity": "post", "community_id": cid, "post_id": data.post_id, "placeholder": True},
         )
+        # digests (issue 5): the reaction adds a point to its post on the post's own week
+        written = post.created_at if post and not post.placeholder else None
+        digest_adds: dict[str, Any] = {keys.week_post_points(data.post_id): 1} if written else {}
+        elsewhere = written is not None and rules.week_of(written, community.timezone) != rules.week_of(
+            event.occurred_at, community.timezone
+        )
         writes = [
             _Write(
                 "once",
@@ -681,8 +714,10 @@ class Store:
                 },
             ),
             self._update("versioned", _versioned(update, post.version if post else None)),
-            self._week(community, event.occurred_at, {"reactions": 1}),
+            self._week(community, event.occurred_at, {"reactions": 1, **({} if elsewhere else digest_adds)}),
         ]
+        if written is not None and elsewhere:
+            writes.append(self._week(community, written, digest_adds))
         if post and not post.placeholder and post.author_id != data.member_id:
             writes.append(self._member_week(community, event.occurred_at, post.author_id, {"reactions_received": 1}))
         return writes

@@ -1,0 +1,23 @@
+"""Every 15 minutes: nudge leaders about posts nobody answered (and quiet newcomers), one email each."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from cerchia import clock
+from cerchia.nudges import sweep
+
+logger = Logger()
+
+
+class SweepIncomplete(RuntimeError):
+    """Some leaders' nudges could not go out; raising makes the scheduler retry the (idempotent) sweep."""
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: object) -> dict:
+    counts = sweep(clock.now())
+    logger.info("nudge sweep", **counts)
+    if counts.get("failed"):
+        raise SweepIncomplete(f"{counts['failed']} leader nudge(s) stay queued; the retry sends them, never twice.")
+    return counts
