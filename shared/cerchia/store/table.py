@@ -413,6 +413,7 @@ class Store:
             return "stored"
         except ClientError as error:
             code = _code(error)
+            reasons: list[Any]
             if code == "ConditionalCheckFailedException":
                 reasons = [{"Code": "ConditionalCheckFailed"}]
             elif code == "TransactionCanceledException":
@@ -544,7 +545,9 @@ class Store:
             return []
         created_at = data.created_at or event.occurred_at
         early = (existing_item or {}).get("early_replies", [])
-        answers = sorted(_instant(reply["at"]) for reply in early if reply["author_id"] != data.author_id)
+        answers = sorted(
+            at for reply in early if reply["author_id"] != data.author_id and (at := _instant(reply["at"])) is not None
+        )
         deleted = bool((existing_item or {}).get("deleted"))
         sets: dict[str, Any] = {
             "entity": "post",
