@@ -261,7 +261,9 @@ def register_demo(commands: Subcommands) -> None:
         description="Start the local stack, play a scripted week (joins, posts, nudges, polls, digests), "
         "print a summary and leave every email in <state-dir>/outbox.",
     )
-    demo.add_argument("--state-dir", type=Path, default=Path(".state/demo"), help="wiped and reused (default .state/demo)")
+    demo.add_argument(
+        "--state-dir", type=Path, default=Path(".state/demo"), help="wiped and reused (default .state/demo)"
+    )
     demo.add_argument("--port", type=int, default=0, help="HTTP port of the stack (default: any free port)")
     demo.add_argument("--keep-serving", action="store_true", help="keep the stack running afterwards to click links")
     demo.set_defaults(run=run_demo)
@@ -275,7 +277,14 @@ def run_demo(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- entry point
 
-COMMANDS: list[Callable[[Subcommands], None]] = [register_serve, register_community, register_demo]
+
+def register_poll(commands: Subcommands) -> None:
+    from cerchia_infra import cli_polls
+
+    cli_polls.register(commands)
+
+
+COMMANDS: list[Callable[[Subcommands], None]] = [register_serve, register_community, register_poll, register_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -298,4 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run the imported module's main: commands registered from other modules raise *its* CliError.
+    from cerchia_infra import cli
+
+    raise SystemExit(cli.main())

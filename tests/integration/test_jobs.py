@@ -107,8 +107,9 @@ def test_rescheduled_job_runs_again_at_its_next_instant(community, clock, monkey
 
     runs = []
     monkeypatch.setitem(jobs.JOB_RUNNERS, "weekly", "jobs_support:weekly")
-    monkeypatch.setattr(jobs_support, "weekly", lambda job, now: runs.append(now) or (now + timedelta(days=7)),
-                        raising=False)
+    monkeypatch.setattr(
+        jobs_support, "weekly", lambda job, now: runs.append(now) or (now + timedelta(days=7)), raising=False
+    )
     get_store().schedule_job("weekly", "w", community.community_id, clock.now())
 
     jobs.run_due_jobs(clock.now())

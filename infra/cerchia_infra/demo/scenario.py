@@ -13,7 +13,7 @@ from cerchia_infra.client import StackClient
 from cerchia_infra.demo import seed
 
 # In the order the week unfolds; each moves the virtual clock only forward.
-CHAPTERS = ["welcome"]
+CHAPTERS = ["welcome", "nudges", "polls", "preferences", "digests"]
 
 
 class Demo(StackClient):

@@ -214,6 +214,9 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log is noise here
+        from cerchia_infra.local.atomic_dynamodb import make_dynamodb_atomic
+
+        make_dynamodb_atomic()
         self._moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()

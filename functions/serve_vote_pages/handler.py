@@ -1,0 +1,50 @@
+"""Vote pages members open from poll emails: a GET shows the question with their option chosen, the POST records it."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from cerchia import clock
+from cerchia.pages import Page
+from cerchia.polls import submit_vote, vote_page
+
+logger = Logger()
+app = APIGatewayHttpResolver()
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # links carry tokens
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'",
+}
+
+
+def _html(page: Page) -> Response:
+    return Response(page.status, "text/html; charset=utf-8", page.html, headers=SECURITY_HEADERS)
+
+
+def _browser_locale() -> str:
+    accept = app.current_event.headers.get("accept-language", "") or ""
+    return "it" if accept.lower().startswith("it") else "en"
+
+
+@app.get("/v/<token>")
+def show_poll(token: str) -> Response:
+    # Mail scanners open links too: this only shows the form.
+    return _html(vote_page(token, clock.now(), _browser_locale()))
+
+
+@app.post("/v/<token>")
+def answer_poll(token: str) -> Response:
+    form = parse_qs(app.current_event.decoded_body or "", keep_blank_values=False)
+    page = submit_vote(token, form.get("choice", []), clock.now(), _browser_locale())
+    logger.info("vote", status=page.status)  # never the member's choice
+    return _html(page)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,403 @@
+"""Polls: what a leader asks, what members answer, and the pure rules between the two.
+
+A poll moves scheduled -> open (at `send_at`, when it is emailed) -> closed (at `close_at`).
+Members answer with ballots: one per member per poll, changeable until close, except in
+anonymous polls, where only a "has voted" marker is kept apart from the tallies and an answer
+cannot be changed. Tallies live on the poll itself and change in the same transaction as the
+ballot, so they always add up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from cerchia.domain.events import Instant
+from cerchia.domain.models import Member
+from cerchia.errors import InvalidInput
+
+PollKind = Literal["single", "multiple", "scale"]
+PollStatus = Literal["scheduled", "open", "closed"]
+
+MIN_OPTIONS = 2
+MAX_OPTIONS = 10
+SCALE_POINTS = 5
+# A poll runs at least an hour and at most three months.
+MIN_DURATION = timedelta(hours=1)
+MAX_DURATION = timedelta(days=90)
+# Clocks disagree a little: a send_at this far in the past still means "now".
+SEND_AT_TOLERANCE = timedelta(minutes=10)
+REMINDER_BEFORE_CLOSE = timedelta(hours=24)
+# A reminder right after the poll email would be noise: the poll must have been open this long first.
+MIN_OPEN_BEFORE_REMINDER = timedelta(hours=12)
+# Vote links keep working this long after close, to show the results.
+RESULTS_GRACE = timedelta(days=30)
+NOTHING_CHOSEN = "nothing chosen"
+
+Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
+OptionLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+# ---------------------------------------------------------------------- the leader API's shapes
+
+
+class NewPoll(BaseModel):
+    """What a leader sends to create a poll."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "question": "Which day suits you for the spring meetup?",
+                    "options": ["Saturday morning", "Saturday afternoon", "Sunday morning"],
+                    "kind": "single",
+                    "send_at": "2026-11-26T09:00:00Z",
+                    "close_at": "2026-11-30T18:00:00Z",
+                    "anonymous": False,
+                }
+            ]
+        },
+    )
+
+    question: Question = Field(description="What members are asked, 3 to 300 characters.")
+    options: list[OptionLabel] = Field(
+        min_length=MIN_OPTIONS,
+        max_length=MAX_OPTIONS,
+        description="The answers, 2 to 10, each different. For `scale`: exactly two, the labels of 1 and of 5.",
+    )
+    kind: PollKind = Field(
+        default="single",
+        description="`single`: one answer; `multiple`: any number of answers; `scale`: a score from 1 to 5.",
+    )
+    send_at: Instant | None = Field(
+        default=None,
+        description="When the poll is emailed to members (ISO 8601 with an offset). Omitted: as soon as possible.",
+    )
+    close_at: Instant = Field(
+        description="When answers stop (ISO 8601 with an offset): at least an hour after send_at, at most 90 days."
+    )
+    anonymous: bool = Field(
+        default=False,
+        description="If true, nothing stored links a member to their answer, and answers cannot be changed.",
+    )
+
+
+class CreatedPoll(BaseModel):
+    poll_id: str = Field(description="The new poll's id, for `GET .../polls/{poll_id}`.")
+
+
+class OptionTally(BaseModel):
+    label: str
+    votes: int = Field(ge=0)
+
+
+class PollSummary(BaseModel):
+    """A poll as its leaders see it: never who answered what, only how many."""
+
+    poll_id: str
+    question: str
+    kind: PollKind
+    status: PollStatus
+    anonymous: bool
+    send_at: datetime
+    close_at: datetime
+    eligible: int = Field(ge=0, description="Members active when the poll was sent (0 until then).")
+    ballots: int = Field(ge=0, description="Members who answered.")
+    participation: float = Field(ge=0, le=1, description="ballots / eligible, 0 while nobody is eligible.")
+    options: list[OptionTally]
+
+
+class ApiError(BaseModel):
+    error: str = Field(description="What was wrong and what to do, in a sentence.")
+    fields: dict[str, str] = Field(default_factory=dict, description="Each field that was wrong, and why.")
+
+
+# ---------------------------------------------------------------------- what is stored
+
+
+class Poll(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    community_id: str
+    poll_id: str
+    question: str
+    kind: PollKind
+    options: tuple[str, ...]
+    # scale polls: the labels of 1 and of 5
+    scale_labels: tuple[str, str] | None = None
+    anonymous: bool = False
+    send_at: datetime
+    close_at: datetime
+    created_at: datetime | None = None
+    status: PollStatus = "scheduled"
+    eligible: int = 0
+    ballots: int = 0
+    votes: tuple[int, ...] = ()
+    sent_at: datetime | None = None
+    announced_at: datetime | None = None
+    reminded_at: datetime | None = None
+    closed_at: datetime | None = None
+    reported_at: datetime | None = None
+
+
+class Ballot(BaseModel):
+    """A member's answer in a poll that is not anonymous."""
+
+    model_config = ConfigDict(frozen=True)
+
+    member_id: str
+    choices: tuple[int, ...]
+    version: int = 0
+    cast_at: datetime | None = None
+    changed_at: datetime | None = None
+
+
+# ---------------------------------------------------------------------- creating
+
+
+def problems(new_poll: NewPoll, now: datetime) -> dict[str, str]:
+    """What is wrong with a poll that each field alone cannot say (times, duplicates, scale labels)."""
+    found: dict[str, str] = {}
+    if new_poll.kind == "scale" and len(new_poll.options) != 2:
+        found["options"] = "a scale poll takes exactly two options: the labels of 1 and of 5"
+    seen: set[str] = set()
+    for label in new_poll.options:
+        if label.casefold() in seen:
+            found["options"] = f"the option {label!r} appears twice; each answer must be different"
+            break
+        seen.add(label.casefold())
+    send_at = new_poll.send_at or now
+    if send_at < now - SEND_AT_TOLERANCE:
+        found["send_at"] = "must not be in the past (leave it out to send as soon as possible)"
+    if new_poll.close_at < send_at + MIN_DURATION:
+        found["close_at"] = "must be at least one hour after send_at"
+    elif new_poll.close_at > send_at + MAX_DURATION:
+        found["close_at"] = "must be at most 90 days after send_at"
+    return found
+
+
+def build_poll(community_id: str, poll_id: str, new_poll: NewPoll, now: datetime) -> Poll:
+    """The poll to store, or InvalidInput naming every field that is wrong."""
+    found = problems(new_poll, now)
+    if found:
+        raise InvalidInput(
+            "The poll cannot be created: " + "; ".join(f"{k} {v}" for k, v in found.items()) + ".", found
+        )
+    if new_poll.kind == "scale":
+        options: tuple[str, ...] = tuple(str(point) for point in range(1, SCALE_POINTS + 1))
+        scale_labels: tuple[str, str] | None = (new_poll.options[0], new_poll.options[1])
+    else:
+        options, scale_labels = tuple(new_poll.options), None
+    return Poll(
+        community_id=community_id,
+        poll_id=poll_id,
+        question=new_poll.question,
+        kind=new_poll.kind,
+        options=options,
+        scale_labels=scale_labels,
+        anonymous=new_poll.anonymous,
+        send_at=max(new_poll.send_at or now, now),
+        close_at=new_poll.close_at,
+        created_at=now,
+        votes=(0,) * len(options),
+    )
+
+
+# ---------------------------------------------------------------------- time
+
+
+def status_at(poll: Poll, now: datetime) -> PollStatus:
+    """The status members and leaders see: a poll past its close is closed, whatever the sweep has done."""
+    if poll.status == "closed" or now >= poll.close_at:
+        return "closed"
+    return poll.status
+
+
+def accepts_votes(poll: Poll, now: datetime) -> bool:
+    return poll.status == "open" and now < poll.close_at
+
+
+def reminder_at(poll: Poll) -> datetime | None:
+    """When non-voters are reminded (24 h before close), or None for polls too short to need it."""
+    instant = poll.close_at - REMINDER_BEFORE_CLOSE
+    return instant if instant >= poll.send_at + MIN_OPEN_BEFORE_REMINDER else None
+
+
+Step = Literal["open", "announce", "remind", "wait", "close", "report", "done"]
+
+
+def next_step(poll: Poll, now: datetime) -> Step:
+    """What the poll's job does now. Each step is done, then marked, so a retried job repeats nothing."""
+    if poll.status == "scheduled":
+        return "open"
+    if poll.announced_at is None:
+        return "announce"
+    if now < poll.close_at:
+        remind = reminder_at(poll)
+        if remind is not None and poll.reminded_at is None and now >= remind:
+            return "remind"
+        return "wait"
+    if poll.status != "closed":
+        return "close"
+    if poll.reported_at is None:
+        return "report"
+    return "done"
+
+
+def next_due(poll: Poll, now: datetime) -> datetime | None:
+    """When the poll's job should run again after this run (None: the poll is done)."""
+    if poll.status == "closed" and poll.reported_at is not None:
+        return None
+    remind = reminder_at(poll)
+    if remind is not None and poll.reminded_at is None and now < remind:
+        return remind
+    return poll.close_at if now < poll.close_at else now
+
+
+# ---------------------------------------------------------------------- who votes
+
+
+def eligible_voters(members: Iterable[Member], sent_at: datetime | None = None) -> list[Member]:
+    """Active members (at `sent_at` when given), one per email address.
+
+    The leader named when the community was created has a row of their own; when the platform
+    also knows them under its own id, that one is kept, so their answer carries the platform's id.
+    """
+    chosen: dict[str, Member] = {}
+    for member in members:
+        if member.status != "active" or not member.email:
+            continue
+        if sent_at is not None and (member.membership_started_at or member.joined_at or sent_at) > sent_at:
+            continue
+        address = member.email.casefold()
+        current = chosen.get(address)
+        # "founder" is the row `cerchia community create` writes for the leader it names (store.keys.FOUNDER)
+        if current is None or (current.member_id == "founder" and member.member_id != "founder"):
+            chosen[address] = member
+    return sorted(chosen.values(), key=lambda m: m.member_id)
+
+
+Eligibility = Literal["yes", "left", "late"]
+
+
+def eligibility(member: Member, poll: Poll) -> Eligibility:
+    """Whether a member may answer: they must still be a member, and have been one when the poll went out."""
+    if member.status != "active":
+        return "left"
+    started = member.membership_started_at or member.joined_at
+    if poll.sent_at is not None and started is not None and started > poll.sent_at:
+        return "late"
+    return "yes"
+
+
+# ---------------------------------------------------------------------- answers
+
+
+def parse_choices(poll: Poll, values: Sequence[str]) -> tuple[int, ...]:
+    """The options chosen in a submitted form, or InvalidInput (nothing chosen, or not a real option)."""
+    chosen: set[int] = set()
+    for value in values:
+        try:
+            index = int(value)
+        except ValueError:
+            raise InvalidInput("That answer is not one of the poll's options.", {"choice": "unknown option"}) from None
+        if not 0 <= index < len(poll.options):
+            raise InvalidInput("That answer is not one of the poll's options.", {"choice": "unknown option"})
+        chosen.add(index)
+    if not chosen:
+        raise InvalidInput("Choose an answer before confirming.", {"choice": NOTHING_CHOSEN})
+    if poll.kind != "multiple" and len(chosen) > 1:
+        raise InvalidInput("This poll takes one answer.", {"choice": "more than one answer"})
+    return tuple(sorted(chosen))
+
+
+def vote_deltas(before: Sequence[int], after: Sequence[int]) -> dict[int, int]:
+    """How each option's counter moves when a ballot changes from `before` to `after` (zeros left out)."""
+    deltas: dict[int, int] = {}
+    for index in before:
+        deltas[index] = deltas.get(index, 0) - 1
+    for index in after:
+        deltas[index] = deltas.get(index, 0) + 1
+    return {index: delta for index, delta in deltas.items() if delta}
+
+
+# ---------------------------------------------------------------------- results
+
+
+def option_labels(poll: Poll) -> list[str]:
+    """What each option is called where people read it; scale ends carry their labels ("1 – Not at all")."""
+    if poll.kind != "scale" or poll.scale_labels is None:
+        return list(poll.options)
+    low, high = poll.scale_labels
+    labels = list(poll.options)
+    labels[0] = f"{labels[0]} – {low}"
+    labels[-1] = f"{labels[-1]} – {high}"
+    return labels
+
+
+@dataclass(frozen=True)
+class OptionResult:
+    label: str
+    votes: int
+    # Share of the members who answered that chose this option (0-100; in multiple polls they add up to more).
+    percent: int
+
+
+@dataclass(frozen=True)
+class Tally:
+    options: tuple[OptionResult, ...]
+    ballots: int
+    eligible: int
+    # ballots / eligible, 0..1
+    participation: float
+    # scale polls: the mean score (1-5), None without answers or for other kinds
+    average: float | None
+
+    @property
+    def participation_percent(self) -> int:
+        return round(self.participation * 100)
+
+    @property
+    def leading(self) -> tuple[str, ...]:
+        """The labels with the most votes (none without votes)."""
+        top = max((option.votes for option in self.options), default=0)
+        return tuple(option.label for option in self.options if top and option.votes == top)
+
+
+def tally(poll: Poll) -> Tally:
+    votes: list[int] = [*poll.votes, *([0] * (len(poll.options) - len(poll.votes)))]
+    ballots = max(poll.ballots, 0)
+    results = tuple(
+        OptionResult(label, max(count, 0), round(100 * max(count, 0) / ballots) if ballots else 0)
+        for label, count in zip(option_labels(poll), votes, strict=False)
+    )
+    answers = sum(votes)
+    average: float | None = None
+    if poll.kind == "scale" and answers:
+        average = round(sum((index + 1) * count for index, count in enumerate(votes)) / answers, 1)
+    eligible = max(poll.eligible, 0)
+    participation = min(1.0, ballots / eligible) if eligible else 0.0
+    return Tally(results, ballots, eligible, participation, average)
+
+
+def summary(poll: Poll, now: datetime) -> PollSummary:
+    counted = tally(poll)
+    return PollSummary(
+        poll_id=poll.poll_id,
+        question=poll.question,
+        kind=poll.kind,
+        status=status_at(poll, now),
+        anonymous=poll.anonymous,
+        send_at=poll.send_at,
+        close_at=poll.close_at,
+        eligible=counted.eligible,
+        ballots=counted.ballots,
+        participation=round(counted.participation, 4),
+        options=[OptionTally(label=option.label, votes=option.votes) for option in counted.options],
+    )
