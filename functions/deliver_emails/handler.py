@@ -16,8 +16,14 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def deliver_chunk(record: SQSRecord) -> None:
     delivery = Delivery.from_message(record.body)
     counts = deliver(delivery, clock.now())
-    logger.info("chunk delivered", kind=delivery.kind, community_id=delivery.community_id, ref=delivery.ref,
-                members=len(delivery.member_ids), **counts)
+    logger.info(
+        "chunk delivered",
+        kind=delivery.kind,
+        community_id=delivery.community_id,
+        ref=delivery.ref,
+        members=len(delivery.member_ids),
+        **counts,
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)
