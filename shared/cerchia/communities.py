@@ -72,6 +72,9 @@ def create_community(
         created_at=now or clock.now(),
     )
     get_store().create_community(community)
+    from cerchia.digests import schedule_first_digest
+
+    schedule_first_digest(community)
     return CreatedCommunity(community_id=community_id, webhook_secret=webhook_secret, api_key=api_key)
 
 

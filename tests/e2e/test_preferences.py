@@ -12,10 +12,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from preferences_support import checked, metric_total, ses_event
 
 from cerchia_infra.client import StackClient
 from cerchia_infra.local.process import start_serve_subprocess, stop_serve_subprocess
+from preferences_support import checked, metric_total, ses_event
 from support import ROOT, event
 
 pytestmark = pytest.mark.e2e

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from preferences_support import feedback_handler, metric_total, ses_event
 
 from cerchia.store import keys
 from cerchia.store.suppression import address_hash, get_suppression
+from preferences_support import feedback_handler, metric_total, ses_event
 
 GIULIA = "giulia.rossi@example.com"
 

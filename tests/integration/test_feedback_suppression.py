@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from preferences_support import feedback_handler, metric_total, ses_event
 
 from cerchia.mail.mime import Outgoing
 from cerchia.mail.sending import deliver_once
+from preferences_support import feedback_handler, metric_total, ses_event
 from support import event
 
 GIULIA = "giulia.rossi@example.com"

@@ -6,8 +6,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from nudges_support import Sweeper, kind, text, to
 
+from nudges_support import Sweeper, kind, text, to
 from support import LambdaContext, event, http_event, load_handler
 
 FOUNDER = "marco.bianchi@example.com"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from nudges_support import DueJobs, Sweeper, kind, set_community, text, to
 
+from nudges_support import DueJobs, Sweeper, kind, set_community, text, to
 from support import event
 
 FOUNDER = "marco.bianchi@example.com"

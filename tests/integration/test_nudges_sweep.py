@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from nudges_support import Sweeper, html, kind, set_community, set_member, text, to, write_posts
 
+from nudges_support import Sweeper, html, kind, set_community, set_member, text, to, write_posts
 from support import event
 
 FOUNDER = "marco.bianchi@example.com"

@@ -8,8 +8,8 @@ from datetime import timedelta
 import jsonschema
 import pytest
 import yaml
-from polls_support import PollsWorld, iso, poll_request
 
+from polls_support import PollsWorld, iso, poll_request
 from support import ROOT
 
 

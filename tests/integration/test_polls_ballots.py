@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from polls_support import PollsWorld
 
 
@@ -141,10 +142,9 @@ def test_a_job_run_twice_sends_and_counts_nothing_twice(polls, clock, outbox):
 
 
 def test_a_page_that_cannot_record_in_time_says_to_try_again(polls, clock, outbox, monkeypatch):
-    from polls_support import vote_tokens
-
     from cerchia.errors import Transient
     from cerchia.store import polls as poll_store
+    from polls_support import vote_tokens
 
     polls.scheduled_poll()
     polls.sweep()
@@ -158,3 +158,17 @@ def test_a_page_that_cannot_record_in_time_says_to_try_again(polls, clock, outbo
 
     assert page["statusCode"] == 503
     assert "send it again in a moment" in page["body"]
+
+
+def test_a_first_ballot_makes_the_voter_active_in_the_community_week(polls, open_poll, clock):
+    from cerchia.domain.rules import week_of
+    from cerchia.store import get_store
+    from cerchia.store.polls import record_vote
+
+    poll = open_poll()
+    record_vote(get_store(), poll, "u_2", (1,), clock.now())
+    record_vote(get_store(), poll, "u_2", (0,), clock.now())  # a change is not a second vote
+
+    week = get_store().week_counters(poll.community_id, week_of(clock.now(), "Europe/Rome"))
+    assert "u_2" in week["active_members"]
+    assert week["poll_votes"] == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from polls_support import PollsWorld, iso, poll_request
 
 

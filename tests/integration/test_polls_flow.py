@@ -6,6 +6,7 @@ import re
 
 import boto3
 import pytest
+
 from polls_support import PollsWorld, addressed_to, html_of, kind_of, poll_request, text_of, vote_tokens
 
 

@@ -8,8 +8,8 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from preferences_support import FORM, feedback_handler, link_token, page_requester, ses_event
 
+from preferences_support import FORM, feedback_handler, link_token, page_requester, ses_event
 from support import event
 
 ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from preferences_support import FORM, checked, link_token, page_requester, selected
 
 from cerchia.domain import rules
+from preferences_support import FORM, checked, link_token, page_requester, selected
 from support import event
 
 EVERYTHING_ON = {"emails": "on", "digest": "weekly", "polls": "on", "locale": "it"}

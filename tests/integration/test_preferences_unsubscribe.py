@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from preferences_support import FORM, page_requester
 
 from cerchia import links
+from preferences_support import FORM, page_requester
 from support import event
 
 ONE_CLICK = b"List-Unsubscribe=One-Click"

@@ -7,11 +7,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from preferences_support import ses_event
 
 from cerchia.errors import InvalidInput
 from cerchia.feedback import AddressStanding, Feedback, after_feedback, parse_notification
 from cerchia.store.suppression import address_hash
+from preferences_support import ses_event
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

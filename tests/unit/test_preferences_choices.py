@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from preferences_support import checked, selected
 
 from cerchia.domain.models import Community, Member
 from cerchia.errors import InvalidInput
 from cerchia.pages import browser_locale, form_fields, is_unsubscribe_request
 from cerchia.preferences import Choices, _form, current_choices, parse_choices
+from preferences_support import checked, selected
 
 COMMUNITY = Community(community_id="c_1", name="Trail Runners <Bay Area>", timezone="Europe/London", locale="en")
 MEMBER = Member(community_id="c_1", member_id="u_1", email="ana@example.com", name="Ana <b>", locale="en", version=3)

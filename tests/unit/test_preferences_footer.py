@@ -7,13 +7,13 @@ import email.policy
 from datetime import UTC, datetime
 
 import pytest
-from preferences_support import link_token
 
 from cerchia import links
 from cerchia.domain.models import Community, Member
 from cerchia.mail.compose import Recipient, compose
 from cerchia.mail.mime import build
 from cerchia.welcome import compose_welcome
+from preferences_support import link_token
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SECRET = "unit-link-secret-0123456789"

@@ -208,6 +208,12 @@ def _tally_update(store: Store, poll: Poll, deltas: dict[int, int], new_ballot: 
     return _Write("plain", {"Update": update.expression(store.table_name)})
 
 
+def _activity(store: Store, poll: Poll, member_id: str, now: datetime) -> list[_Write]:
+    """A first ballot makes the voter an active member of the community's week (the leader digest counts them)."""
+    community = store.get_community(poll.community_id)
+    return [store._week(community, now, {"active_members": {member_id}, "poll_votes": 1})] if community else []
+
+
 def _vote_by_name(store: Store, poll: Poll, member_id: str, choices: tuple[int, ...], now: datetime) -> VoteOutcome:
     existing = get_ballot(store, poll.community_id, poll.poll_id, member_id)
     key = keys.ballot(poll.community_id, poll.poll_id, member_id)
@@ -232,7 +238,9 @@ def _vote_by_name(store: Store, poll: Poll, member_id: str, choices: tuple[int, 
         )
         tally = _tally_update(store, poll, vote_deltas((), choices), True, now)
         # The same member submitting twice at once: the loser retries and finds the winner's ballot.
-        outcome = store._transact([write, tally], on_once_failed=lambda: "lost-race")
+        outcome = store._transact(
+            [write, tally, *_activity(store, poll, member_id, now)], on_once_failed=lambda: "lost-race"
+        )
         if outcome == "lost-race":
             raise Transient("Another submission of this member's answer was recorded first.")
         return "recorded"
@@ -261,5 +269,7 @@ def _vote_anonymously(store: Store, poll: Poll, member_id: str, choices: tuple[i
         },
     )
     tally = _tally_update(store, poll, vote_deltas((), choices), True, now)
-    outcome = store._transact([write, tally], on_once_failed=lambda: "already-voted")
+    outcome = store._transact(
+        [write, tally, *_activity(store, poll, member_id, now)], on_once_failed=lambda: "already-voted"
+    )
     return "already-voted" if outcome == "already-voted" else "recorded"
