@@ -148,36 +148,59 @@ class InvocationError(Exception):
 
 
 class FunctionRuntime:
-    """Runs one function's handler in this process (loaded lazily, once)."""
+    """Runs one function's handler in this process, in execution environments like Lambda's.
+
+    Lambda never runs two invocations in one environment at a time, and handlers rely on it
+    (Powertools' resolver keeps the current event on a module-level object). So each environment
+    is its own copy of the handler module: an invocation borrows an idle one (warm) or loads a new
+    one (cold) when all are busy, and gives it back when done.
+    """
 
     def __init__(self, spec: FunctionSpec) -> None:
         self.spec = spec
         self.module_name = f"_cerchia_local_{spec.logical_id}"
-        self._handler: Callable[[Any, Any], Any] | None = None
-        self._load_lock = threading.Lock()
+        self._idle: list[Callable[[Any, Any], Any]] = []
+        self._loaded: list[str] = []
+        self._lock = threading.Lock()
 
     def handler(self) -> Callable[[Any, Any], Any]:
-        if self._handler is None:
-            with self._load_lock:
-                if self._handler is None:
-                    self._handler = self._load()
-        return self._handler
+        """The first environment's handler, loading it if needed (its module is `sys.modules[module_name]`)."""
+        if not self._loaded:
+            self._give_back(self._borrow())
+        return getattr(sys.modules[self.module_name], self.spec.handler_attribute)  # type: ignore[no-any-return]
 
-    def _load(self) -> Callable[[Any, Any], Any]:
+    def _borrow(self) -> Callable[[Any, Any], Any]:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+            name = self.module_name if not self._loaded else f"{self.module_name}_{len(self._loaded)}"
+            self._loaded.append(name)
+        try:
+            return self._load(name)
+        except BaseException:
+            with self._lock:
+                self._loaded.remove(name)
+            raise
+
+    def _give_back(self, handler: Callable[[Any, Any], Any]) -> None:
+        with self._lock:
+            self._idle.append(handler)
+
+    def _load(self, module_name: str) -> Callable[[Any, Any], Any]:
         path = self.spec.module_path
         if not path.is_file():
             raise FileNotFoundError(
                 f"{self.spec.logical_id}: no handler module at {path} (from CodeUri and Handler in the template)."
             )
-        module_spec = importlib.util.spec_from_file_location(self.module_name, path)
+        module_spec = importlib.util.spec_from_file_location(module_name, path)
         if module_spec is None or module_spec.loader is None:
             raise ImportError(f"{self.spec.logical_id}: cannot load {path}.")
         module: ModuleType = importlib.util.module_from_spec(module_spec)
-        sys.modules[self.module_name] = module
+        sys.modules[module_name] = module
         try:
             module_spec.loader.exec_module(module)
         except BaseException:
-            sys.modules.pop(self.module_name, None)
+            sys.modules.pop(module_name, None)
             raise
         handler = getattr(module, self.spec.handler_attribute, None)
         if not callable(handler):
@@ -193,10 +216,24 @@ class FunctionRuntime:
             timeout_s=self.spec.timeout_s,
         )
         try:
-            return self.handler()(event, context)
+            handler = self._borrow()
         except Exception as error:
             raise InvocationError(self.spec.logical_id, error) from error
+        try:
+            return handler(event, context)
+        except Exception as error:
+            raise InvocationError(self.spec.logical_id, error) from error
+        finally:
+            self._give_back(handler)
+
+    @property
+    def environments(self) -> int:
+        """How many execution environments (module copies) this function has loaded."""
+        return len(self._loaded)
 
     def unload(self) -> None:
-        sys.modules.pop(self.module_name, None)
-        self._handler = None
+        with self._lock:
+            for name in self._loaded:
+                sys.modules.pop(name, None)
+            self._loaded.clear()
+            self._idle.clear()
