@@ -220,6 +220,7 @@ def register_community(commands: Subcommands) -> None:
     create.add_argument("--leader-name")
     create.add_argument("--purpose", help="what the community is for, in a sentence")
     create.set_defaults(run=run_community_create)
+    register_community_configure(community)
 
 
 def run_community_create(args: argparse.Namespace) -> int:
@@ -248,6 +249,47 @@ def run_community_create(args: argparse.Namespace) -> int:
         ),
         flush=True,
     )
+    return 0
+
+
+def register_community_configure(community: Subcommands) -> None:
+    configure = community.add_parser(
+        "configure",
+        help="change a community's settings (nudge threshold, quiet hours, digest day and hour, ...)",
+        description="Change settings of a community and print them as JSON. "
+        "Settings: name, purpose, timezone, locale, leader_name, unanswered_after_hours (1-336), "
+        "include_leader_posts, newcomer_after_days, quiet_start_hour, quiet_end_hour, digest_day (1=Monday..7), "
+        "digest_hour (0-23).",
+    )
+    add_stack_target(configure)
+    configure.add_argument("--community-id", required=True)
+    configure.add_argument(
+        "--set",
+        action="append",
+        required=True,
+        metavar="NAME=VALUE",
+        dest="settings",
+        help="a setting to change; repeat for several",
+    )
+    configure.set_defaults(run=run_community_configure)
+
+
+def run_community_configure(args: argparse.Namespace) -> int:
+    changes: dict[str, str] = {}
+    for setting in args.settings:
+        name, equals, value = setting.partition("=")
+        if not equals or not name.strip():
+            raise CliError(f"--set {setting!r}: write NAME=VALUE, e.g. --set digest_hour=8.")
+        changes[name.strip()] = value
+    use_stack(args)
+    from cerchia import communities
+    from cerchia.errors import CerchiaError
+
+    try:
+        community = communities.configure_community(args.community_id, changes)
+    except CerchiaError as error:
+        raise CliError(str(error)) from error
+    print(json.dumps({name: getattr(community, name) for name in communities.CONFIGURABLE}), flush=True)
     return 0
 
 
@@ -284,7 +326,12 @@ def register_poll(commands: Subcommands) -> None:
     cli_polls.register(commands)
 
 
-COMMANDS: list[Callable[[Subcommands], None]] = [register_serve, register_community, register_poll, register_demo]
+COMMANDS: list[Callable[[Subcommands], None]] = [
+    register_serve,
+    register_community,
+    register_poll,
+    register_demo,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -86,3 +86,44 @@ def authenticate_leader(community: Community | None, authorization: str | None) 
     if not hmac.compare_digest(hash_api_key(key.strip()), community.api_key_hash):
         raise Unauthorized("A valid API key is required.")
     return community
+
+
+# Settings a leader or operator may change after creation (`cerchia community configure`).
+CONFIGURABLE = (
+    "name", "purpose", "timezone", "locale", "leader_name", "unanswered_after_hours", "include_leader_posts",
+    "newcomer_after_days", "quiet_start_hour", "quiet_end_hour", "digest_day", "digest_hour",
+)  # fmt: skip
+
+
+def configure_community(community_id: str, changes: dict[str, str]) -> Community:
+    """Change some settings, validated like the model itself; the digest schedule follows its settings."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from cerchia.domain.events import _fields
+    from cerchia.errors import NotFound
+    from cerchia.store import get_store
+
+    unknown = sorted(set(changes) - set(CONFIGURABLE))
+    if unknown:
+        raise InvalidInput(
+            "These settings do not exist.", {name: f"must be one of {', '.join(CONFIGURABLE)}" for name in unknown}
+        )
+    store = get_store()
+    before = store.get_community(community_id)
+    if before is None:
+        raise NotFound(f"No community {community_id}.")
+    if "timezone" in changes:
+        try:
+            TypeAdapter(TimeZone).validate_python(changes["timezone"])
+        except ValidationError:
+            raise InvalidInput("These settings are not valid.", {"timezone": "must be an IANA time zone"}) from None
+    try:
+        after = Community.model_validate({**before.model_dump(), **changes})
+    except ValidationError as error:
+        raise InvalidInput("These settings are not valid.", _fields(error)) from None
+    store.update_community_settings(community_id, {name: getattr(after, name) for name in changes})
+    if {"digest_day", "digest_hour", "timezone"} & changes.keys():
+        from cerchia.digests import reschedule_round
+
+        reschedule_round(before, after)
+    return after

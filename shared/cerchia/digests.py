@@ -62,6 +62,19 @@ def schedule_first_digest(community: Community) -> None:
     get_store().schedule_job(ROUND_JOB, community.community_id, community.community_id, d.round_opens(week, community))
 
 
+def reschedule_round(before: Community, after: Community) -> None:
+    """Move the pending round after the digest day, hour or time zone changed (same week, new instant)."""
+    from cerchia.store import get_store
+
+    store = get_store()
+    job = store.get_job(ROUND_JOB, after.community_id)
+    if job is None:
+        schedule_first_digest(after)
+        return
+    week = d.round_week(job.due, before.timezone)
+    store.schedule_job(ROUND_JOB, after.community_id, after.community_id, d.round_opens(week, after))
+
+
 def run_round(job: Job, now: datetime) -> datetime | None:
     """Compute the week's snapshot once and schedule its sends; return when the next round opens."""
     from cerchia.store import digests as digest_store

@@ -102,3 +102,20 @@ def test_welcomes_land_in_the_outbox_folder_and_the_unsubscribe_link_works(stack
     outbox = stack.state_dir / "outbox"
     assert len(list(outbox.glob("*.eml"))) == 1
     assert "Benvenuto in Lievito &amp; Co." in (outbox / "index.html").read_text()
+
+
+def test_community_configure_changes_settings_and_names_bad_ones(stack, community):
+    import subprocess
+    import sys
+
+    base = [sys.executable, "-m", "cerchia_infra.cli", "community", "configure", "--state-dir", str(stack.state_dir),
+            "--community-id", community["community_id"]]  # fmt: skip
+
+    done = subprocess.run([*base, "--set", "unanswered_after_hours=12", "--set", "digest_hour=8"],
+                          capture_output=True, text=True, check=False, timeout=120)  # fmt: skip
+    refused = subprocess.run([*base, "--set", "quiet_start_hour=25"], capture_output=True, text=True, check=False,
+                             timeout=120)  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert (json.loads(done.stdout)["unanswered_after_hours"], json.loads(done.stdout)["digest_hour"]) == (12, 8)
+    assert refused.returncode == 2 and "quiet_start_hour" in refused.stderr

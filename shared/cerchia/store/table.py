@@ -211,6 +211,15 @@ class Store:
         item = self._get(keys.community(community_id), consistent=False)
         return Community.model_validate({**item, "leader_ids": frozenset(item.get("leader_ids", ()))}) if item else None
 
+    def update_community_settings(self, community_id: str, settings: dict[str, Any]) -> None:
+        update = _Update(keys.community(community_id), sets=settings, condition="attribute_exists({pk})")
+        try:
+            self._call("update_item", **update.expression(self.table_name))
+        except Exception as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                raise NotFound(community_id) from None
+            raise
+
     def leaders(self, community: Community) -> list[Member]:
         """The community's active leaders, one per email address (reads only the leaders' rows)."""
         found: dict[str, Member] = {}
