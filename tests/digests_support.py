@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
-from support import EVENTS, LambdaContext, MovableClock, load_handler
+from support import EVENTS, LambdaContext, MovableClock, load_handler, sqs_records
 
 # The `community` fixture is created on Monday 2026-11-23 09:00 in Rome: week 2026-W48.
 WEEK = "2026-W48"
@@ -29,31 +29,6 @@ def body(fixture: str, at: datetime, **data: Any) -> dict[str, Any]:
         event["data"]["created_at"] = event["timestamp"]
     event["data"].update(data)
     return event
-
-
-def sqs_records(url: str) -> list[dict[str, Any]]:
-    """Everything on the queue, received and deleted, as Lambda's SQS event records."""
-    sqs = boto3.client("sqs")
-    records = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not batch:
-            return records
-        for message in batch:
-            records.append(
-                {
-                    "messageId": message["MessageId"],
-                    "receiptHandle": message["ReceiptHandle"],
-                    "body": message["Body"],
-                    "attributes": {"ApproximateReceiveCount": "1"},
-                    "messageAttributes": {},
-                    "md5OfBody": message["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:delivery",
-                    "awsRegion": "eu-west-1",
-                }
-            )
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
 @dataclass

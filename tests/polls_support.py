@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from support import EVENTS, LambdaContext, MovableClock, event, http_event, load_handler
+from support import EVENTS, LambdaContext, MovableClock, event, http_event, load_handler, sqs_records
 
 VOTE_LINK = re.compile(r"https://cerchia\.example/v/([A-Za-z0-9._\-]+)")
 
@@ -116,29 +116,7 @@ class PollsWorld:
         return self.sweep()
 
     def queued(self) -> list[dict[str, Any]]:
-        import boto3
-
-        sqs = boto3.client("sqs")
-        records = []
-        while True:
-            batch = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                return records
-            for message in batch:
-                records.append(
-                    {
-                        "messageId": message["MessageId"],
-                        "receiptHandle": message["ReceiptHandle"],
-                        "body": message["Body"],
-                        "attributes": {"ApproximateReceiveCount": "1"},
-                        "messageAttributes": {},
-                        "md5OfBody": message["MD5OfBody"],
-                        "eventSource": "aws:sqs",
-                        "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:delivery",
-                        "awsRegion": "eu-west-1",
-                    }
-                )
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return sqs_records(self.queue_url)
 
     # ------------------------------------------------------------------ vote pages
     def open(self, token: str, accept_language: str = "") -> dict[str, Any]:

@@ -130,3 +130,23 @@ def load_handler(name: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def sqs_records(url: str) -> list[dict[str, Any]]:
+    """Everything on a queue, received and deleted, as the records of Lambda's SQS event."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    records: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return records
+        for message in batch:
+            records.append({
+                "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
+                "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                "md5OfBody": message["MD5OfBody"], "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:delivery", "awsRegion": "eu-west-1",
+            })  # fmt: skip
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])

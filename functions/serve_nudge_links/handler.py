@@ -7,17 +7,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
 from cerchia.nudges import nudge_link_page
-from cerchia.pages import Page
+from cerchia.pages import SECURITY_HEADERS, Page, browser_locale
 
 logger = Logger()
 app = APIGatewayHttpResolver()
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",  # links carry tokens
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "frame-ancestors 'none'",
-}
 
 
 def _html(page: Page) -> Response:
@@ -25,8 +18,7 @@ def _html(page: Page) -> Response:
 
 
 def _browser_locale() -> str:
-    accept = app.current_event.headers.get("accept-language", "") or ""
-    return "it" if accept.lower().startswith("it") else "en"
+    return browser_locale(app.current_event.headers.get("accept-language"))
 
 
 @app.get("/n/<token>")

@@ -8,18 +8,11 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
-from cerchia.pages import Page
+from cerchia.pages import SECURITY_HEADERS, Page, browser_locale
 from cerchia.polls import submit_vote, vote_page
 
 logger = Logger()
 app = APIGatewayHttpResolver()
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",  # links carry tokens
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "frame-ancestors 'none'",
-}
 
 
 def _html(page: Page) -> Response:
@@ -27,8 +20,7 @@ def _html(page: Page) -> Response:
 
 
 def _browser_locale() -> str:
-    accept = app.current_event.headers.get("accept-language", "") or ""
-    return "it" if accept.lower().startswith("it") else "en"
+    return browser_locale(app.current_event.headers.get("accept-language"))
 
 
 @app.get("/v/<token>")

@@ -9,7 +9,7 @@ import pytest
 
 import jobs_support
 from cerchia import jobs
-from support import LambdaContext, load_handler
+from support import LambdaContext, load_handler, sqs_records
 
 
 @pytest.fixture
@@ -23,30 +23,6 @@ def delivery_queue(aws, monkeypatch):
     monkeypatch.setitem(jobs.JOB_RUNNERS, "test-fanout", "jobs_support:fan_out")
     monkeypatch.setitem(jobs.DELIVERERS, "test-note", "jobs_support:note")
     return url
-
-
-def _receive_all(url):
-    sqs = boto3.client("sqs")
-    records = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not batch:
-            return records
-        for message in batch:
-            records.append(
-                {
-                    "messageId": message["MessageId"],
-                    "receiptHandle": message["ReceiptHandle"],
-                    "body": message["Body"],
-                    "attributes": {"ApproximateReceiveCount": "1"},
-                    "messageAttributes": {},
-                    "md5OfBody": message["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:delivery",
-                    "awsRegion": "eu-west-1",
-                }
-            )
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def test_job_runs_only_when_due_and_fans_out_in_chunks_of_50(community, delivery_queue, clock, outbox):
@@ -63,7 +39,7 @@ def test_job_runs_only_when_due_and_fans_out_in_chunks_of_50(community, delivery
     assert sweep.lambda_handler({}, LambdaContext()) == {"ran": 1, "failed": 0}
     assert sweep.lambda_handler({}, LambdaContext()) == {"ran": 0, "failed": 0}  # finished jobs leave the index
 
-    records = _receive_all(delivery_queue)
+    records = sqs_records(delivery_queue)
     assert sorted(len(jobs.Delivery.from_message(r["body"]).member_ids) for r in records) == [20, 50, 50]
     worker = load_handler("deliver_emails")
     assert worker.lambda_handler({"Records": records}, LambdaContext()) == {"batchItemFailures": []}
@@ -78,7 +54,7 @@ def test_chunk_that_crashes_part_way_is_completed_by_redelivery_without_duplicat
     members = [f"m{number:02d}" for number in range(10)]
     get_store().schedule_job("test-fanout", "note-2", community.community_id, clock.now(), {"member_ids": members})
     load_handler("run_due_jobs").lambda_handler({}, LambdaContext())
-    [record] = _receive_all(delivery_queue)
+    [record] = sqs_records(delivery_queue)
     jobs_support.FAIL_ONCE_FOR.add("m04")
     worker = load_handler("deliver_emails")
 
