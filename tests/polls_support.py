@@ -61,7 +61,11 @@ class PollsWorld:
 
     # ------------------------------------------------------------------ leader API
     def create_poll(
-        self, body: dict[str, Any] | bytes, key: str | None = None, community_id: str | None = None
+        self,
+        body: dict[str, Any] | bytes,
+        key: str | None = None,
+        community_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         community_id = community_id or self.community.community_id
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -72,7 +76,11 @@ class PollsWorld:
             route,
             {"community_id": community_id},
             raw,
-            {"authorization": f"Bearer {key or self.community.api_key}", "content-type": "application/json"},
+            {
+                "authorization": f"Bearer {key or self.community.api_key}",
+                "content-type": "application/json",
+                **({"idempotency-key": idempotency_key} if idempotency_key else {}),
+            },
         )
         request["body"], request["isBase64Encoded"] = raw.decode(), False
         return _with_json(self.api.lambda_handler(request, LambdaContext()))

@@ -44,14 +44,16 @@ ERRORS = {
 @app.post(
     "/v1/communities/<community_id>/polls",
     summary="Create a poll",
-    description="Schedules a poll: at `send_at` every member with polls on gets it by email, one button per option.",
+    description="Schedules a poll: at `send_at` every member with polls on gets it by email, one button per option. "
+    "Send an `Idempotency-Key` header (1-128 characters) to make retries safe: the same key and body give the "
+    "same poll.",
     tags=["Polls"],
     security=LEADER_KEY,
     responses={201: _answer("The poll is scheduled.", CreatedPoll), **ERRORS},
 )
 def create(community_id: str, poll: NewPoll) -> Response[CreatedPoll]:
     community = leader_community(community_id, app.current_event.headers.get("authorization"))
-    created = create_poll(community, poll, clock.now())
+    created = create_poll(community, poll, clock.now(), app.current_event.headers.get("idempotency-key"))
     logger.info("poll created", community_id=community_id, poll_id=created.poll_id, kind=created.kind)
     return Response(201, content_types.APPLICATION_JSON, CreatedPoll(poll_id=created.poll_id).model_dump())
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,14 +65,39 @@ def leader_community(community_id: str, authorization: str | None) -> Community:
     return authenticate_leader(get_store().get_community(community_id), authorization)
 
 
-def create_poll(community: Community, new_poll: NewPoll, now: datetime) -> Poll:
-    """Store the poll and schedule its job at send_at. Raises InvalidInput naming the fields."""
+def create_poll(community: Community, new_poll: NewPoll, now: datetime, idempotency_key: str | None = None) -> Poll:
+    """Store the poll and schedule its job at send_at. Raises InvalidInput naming the fields.
+
+    With an idempotency key (the `Idempotency-Key` header) the poll id comes from the key, so a
+    client retrying the same request gets the same poll, never a second one.
+    """
+    from cerchia.errors import AlreadyExists
     from cerchia.store import get_store
-    from cerchia.store.polls import delete_poll, put_poll
+    from cerchia.store.polls import delete_poll, get_poll, put_poll
 
     store = get_store()
-    poll = build_poll(community.community_id, "p_" + secrets.token_hex(6), new_poll, now)
-    put_poll(store, poll)
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
+        raise InvalidInput("The Idempotency-Key header must be 1 to 128 characters.", {"Idempotency-Key": "length"})
+    poll_id = "p_" + (
+        hashlib.sha256(f"{community.community_id}\n{idempotency_key}".encode()).hexdigest()[:12]
+        if idempotency_key
+        else secrets.token_hex(6)
+    )
+    poll = build_poll(community.community_id, poll_id, new_poll, now)
+    try:
+        put_poll(store, poll)
+    except AlreadyExists:
+        existing = get_poll(store, community.community_id, poll_id)
+        same = ("question", "options", "kind", "close_at", "anonymous")
+        if existing is None or any(getattr(existing, name) != getattr(poll, name) for name in same):
+            raise InvalidInput(
+                "This Idempotency-Key was already used for another poll; use a new key for a new poll.",
+                {"Idempotency-Key": "already used for another poll"},
+            ) from None
+        if existing.status == "scheduled" and store.get_job(JOB_KIND, poll_id) is None:
+            # the first attempt stored the poll but died before scheduling it
+            store.schedule_job(JOB_KIND, poll_id, community.community_id, existing.send_at)
+        return existing
     try:
         store.schedule_job(JOB_KIND, poll.poll_id, community.community_id, poll.send_at)
     except Exception:

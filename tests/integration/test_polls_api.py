@@ -211,3 +211,27 @@ class _CfnLoader(yaml.SafeLoader):
 
 
 _CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def test_a_retried_create_with_the_same_idempotency_key_gives_the_same_poll_once(polls, clock):
+    from cerchia.store import get_store
+    from cerchia.store.polls import get_poll
+
+    body = poll_request(send_at=iso(clock.now() + timedelta(hours=1)), close_at=iso(clock.now() + timedelta(days=3)))
+
+    first = polls.create_poll(body, idempotency_key="retry-me-1")
+    get_store().finish_job(get_store().get_job("poll", first["json"]["poll_id"]), None)  # as if it died unscheduled
+    second = polls.create_poll(body, idempotency_key="retry-me-1")
+    other = polls.create_poll({**body, "question": "Something else entirely?"}, idempotency_key="retry-me-1")
+
+    assert (first["statusCode"], second["statusCode"]) == (201, 201)
+    assert first["json"]["poll_id"] == second["json"]["poll_id"]
+    assert get_poll(get_store(), polls.community.community_id, first["json"]["poll_id"]) is not None
+    assert get_store().get_job("poll", first["json"]["poll_id"]) is not None  # the retry scheduled it again
+    assert other["statusCode"] == 400 and "Idempotency-Key" in other["json"]["fields"]
+
+
+def test_without_a_key_two_creates_are_two_polls(polls, clock):
+    body = poll_request(send_at=iso(clock.now() + timedelta(hours=1)), close_at=iso(clock.now() + timedelta(days=3)))
+
+    assert polls.create_poll(body)["json"]["poll_id"] != polls.create_poll(body)["json"]["poll_id"]
