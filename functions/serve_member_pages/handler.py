@@ -6,23 +6,17 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
-from cerchia.pages import SECURITY_HEADERS, Page, browser_locale, form_fields, unsubscribe
+from cerchia.pages import as_response, form_fields, locale_of, unsubscribe
 
 logger = Logger()
 app = APIGatewayHttpResolver()
 
 
-def _html(page: Page) -> Response:
-    return Response(page.status, "text/html; charset=utf-8", page.html, headers=SECURITY_HEADERS)
-
-
-def _locale() -> str:
-    return browser_locale(app.current_event.headers.get("accept-language"))
-
-
 @app.get("/u/<token>")
 def unsubscribe_page(token: str) -> Response:
-    return _html(unsubscribe(token, confirm=False, now=clock.now(), fallback_locale=_locale()))
+    return as_response(
+        unsubscribe(token, confirm=False, now=clock.now(), fallback_locale=locale_of(app.current_event.headers))
+    )
 
 
 @app.post("/u/<token>")
@@ -31,9 +25,11 @@ def unsubscribe_now(token: str) -> Response:
     # cookies, and expect a 2xx without redirect; the page's own form posts confirm=yes.
     event = app.current_event
     fields = form_fields(event.decoded_body, event.headers.get("content-type"))
-    page = unsubscribe(token, confirm=True, now=clock.now(), fallback_locale=_locale(), fields=fields)
+    page = unsubscribe(
+        token, confirm=True, now=clock.now(), fallback_locale=locale_of(app.current_event.headers), fields=fields
+    )
     logger.info("unsubscribe", status=page.status, one_click="List-Unsubscribe" in fields)
-    return _html(page)
+    return as_response(page)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -7,30 +7,24 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
 from cerchia.nudges import nudge_link_page
-from cerchia.pages import SECURITY_HEADERS, Page, browser_locale
+from cerchia.pages import as_response, locale_of
 
 logger = Logger()
 app = APIGatewayHttpResolver()
 
 
-def _html(page: Page) -> Response:
-    return Response(page.status, "text/html; charset=utf-8", page.html, headers=SECURITY_HEADERS)
-
-
-def _browser_locale() -> str:
-    return browser_locale(app.current_event.headers.get("accept-language"))
-
-
 @app.get("/n/<token>")
 def show(token: str) -> Response:
-    return _html(nudge_link_page(token, confirm=False, now=clock.now(), fallback_locale=_browser_locale()))
+    return as_response(
+        nudge_link_page(token, confirm=False, now=clock.now(), fallback_locale=locale_of(app.current_event.headers))
+    )
 
 
 @app.post("/n/<token>")
 def act(token: str) -> Response:
-    page = nudge_link_page(token, confirm=True, now=clock.now(), fallback_locale=_browser_locale())
+    page = nudge_link_page(token, confirm=True, now=clock.now(), fallback_locale=locale_of(app.current_event.headers))
     logger.info("nudge link used", status=page.status)
-    return _html(page)
+    return as_response(page)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -7,33 +7,25 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
 from cerchia.errors import Transient
-from cerchia.pages import SECURITY_HEADERS, Page, browser_locale, form_fields
+from cerchia.pages import as_response, form_fields, locale_of
 from cerchia.preferences import save, show
 
 logger = Logger()
 app = APIGatewayHttpResolver()
 
 
-def _html(page: Page) -> Response:
-    return Response(page.status, "text/html; charset=utf-8", page.html, headers=SECURITY_HEADERS)
-
-
-def _locale() -> str:
-    return browser_locale(app.current_event.headers.get("accept-language"))
-
-
 @app.get("/p/<token>")
 def preferences_page(token: str) -> Response:
-    return _html(show(token, clock.now(), fallback_locale=_locale()))
+    return as_response(show(token, clock.now(), fallback_locale=locale_of(app.current_event.headers)))
 
 
 @app.post("/p/<token>")
 def save_preferences(token: str) -> Response:
     event = app.current_event
     form = form_fields(event.decoded_body, event.headers.get("content-type"))
-    page = save(token, form, clock.now(), fallback_locale=_locale())
+    page = save(token, form, clock.now(), fallback_locale=locale_of(app.current_event.headers))
     logger.info("preferences saved" if page.status == 200 else "preferences not saved", status=page.status)
-    return _html(page)
+    return as_response(page)
 
 
 @app.exception_handler(Transient)

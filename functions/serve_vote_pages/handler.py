@@ -8,33 +8,25 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
-from cerchia.pages import SECURITY_HEADERS, Page, browser_locale
+from cerchia.pages import as_response, locale_of
 from cerchia.polls import submit_vote, vote_page
 
 logger = Logger()
 app = APIGatewayHttpResolver()
 
 
-def _html(page: Page) -> Response:
-    return Response(page.status, "text/html; charset=utf-8", page.html, headers=SECURITY_HEADERS)
-
-
-def _browser_locale() -> str:
-    return browser_locale(app.current_event.headers.get("accept-language"))
-
-
 @app.get("/v/<token>")
 def show_poll(token: str) -> Response:
     # Mail scanners open links too: this only shows the form.
-    return _html(vote_page(token, clock.now(), _browser_locale()))
+    return as_response(vote_page(token, clock.now(), locale_of(app.current_event.headers)))
 
 
 @app.post("/v/<token>")
 def answer_poll(token: str) -> Response:
     form = parse_qs(app.current_event.decoded_body or "", keep_blank_values=False)
-    page = submit_vote(token, form.get("choice", []), clock.now(), _browser_locale())
+    page = submit_vote(token, form.get("choice", []), clock.now(), locale_of(app.current_event.headers))
     logger.info("vote", status=page.status)  # never the member's choice
-    return _html(page)
+    return as_response(page)
 
 
 @logger.inject_lambda_context(clear_state=True)

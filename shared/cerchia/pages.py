@@ -7,8 +7,10 @@ gets a 200 page, never a redirect. A GET shows the confirmation form and changes
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cerchia.errors import InvalidLink, NotFound
 
@@ -26,6 +28,18 @@ MAX_FORM_FIELDS = 20
 class Page:
     status: int
     html: str
+
+
+def as_response(page: Page) -> Any:
+    """The Powertools response every page handler answers with: HTML plus the security headers."""
+    from aws_lambda_powertools.event_handler import Response
+
+    return Response(page.status, "text/html; charset=utf-8", page.html, headers=SECURITY_HEADERS)
+
+
+def locale_of(headers: Mapping[str, str] | None) -> str:
+    """The page language from a request's Accept-Language header."""
+    return browser_locale((headers or {}).get("accept-language"))
 
 
 def browser_locale(accept_language: str | None) -> str:
