@@ -1,7 +1,7 @@
 """Single-use sign-in links and the console's sessions.
 
-A link carries a signed, expiring token naming a community, a leader and a link id; the link id's
-item in the table is marked used by a conditional write, so a link opens one session only. The
+A link carries a signed, expiring token naming a community, a leader and a link id; opening it
+writes the link id's "used" item with a conditional put, so a link opens one session only. The
 session cookie carries only a signed session id: the session itself (community, leader, CSRF token)
 is in the table, so signing out deletes it and a demoted leader is refused at the next request.
 """
@@ -45,14 +45,11 @@ def is_leader(community: Community | None, member: Member | None) -> bool:
 
 
 def issue_link(community_id: str, leader_id: str, now: datetime, lifetime: timedelta = SIGN_IN_LINK_LIFETIME) -> str:
-    """The path `/l/open/{token}` of a fresh single-use link (its item is written now)."""
+    """The path `/l/open/{token}` of a fresh single-use link (nothing is written until it is used)."""
     from cerchia import aws, links
-    from cerchia.store import console as console_store
-    from cerchia.store import get_store
 
     link_id = secrets.token_urlsafe(12)
     expires_at = now + lifetime
-    console_store.put_link(get_store(), link_id, community_id, leader_id, expires_at)
     token = links.sign(aws.link_secret(), LINK_PURPOSE, {"c": community_id, "l": leader_id, "j": link_id}, expires_at)
     return OPEN_PATH + token
 
@@ -64,13 +61,15 @@ def email_link(community_id: str, leader_id: str, now: datetime) -> str:
     return public_url(issue_link(community_id, leader_id, now, EMAIL_LINK_LIFETIME))
 
 
-def link_claims(token: str, now: datetime) -> tuple[str, str, str]:
-    """(community, leader, link id) of a well-signed, unexpired link; InvalidLink otherwise. Uses nothing."""
+def link_claims(token: str, now: datetime) -> tuple[str, str, str, datetime]:
+    """(community, leader, link id, expiry) of a well-signed, unexpired link; InvalidLink otherwise. Uses nothing."""
+    from datetime import UTC
+
     from cerchia import aws, links
 
     claims = links.verify(aws.link_secret(), LINK_PURPOSE, token, now)
     try:
-        return str(claims["c"]), str(claims["l"]), str(claims["j"])
+        return str(claims["c"]), str(claims["l"]), str(claims["j"]), datetime.fromtimestamp(claims["exp"], UTC)
     except KeyError:
         raise InvalidLink("This link is not valid.") from None
 
@@ -81,12 +80,12 @@ def open_session(token: str, now: datetime) -> tuple[Session, str]:
     from cerchia.store import console as console_store
     from cerchia.store import get_store
 
-    community_id, leader_id, link_id = link_claims(token, now)
+    community_id, leader_id, link_id, link_expires_at = link_claims(token, now)
     store = get_store()
     community = store.get_community(community_id)
     if not is_leader(community, store.get_member(community_id, leader_id)):
         raise InvalidLink("This link is not valid.")
-    if not console_store.use_link(store, link_id, community_id, leader_id, now):
+    if not console_store.use_link(store, link_id, community_id, leader_id, now, link_expires_at):
         raise InvalidLink("This link was used already.")
     session = Session(secrets.token_urlsafe(18), community_id, leader_id, secrets.token_urlsafe(24))
     expires_at = now + SESSION_LIFETIME
@@ -143,7 +142,7 @@ def link_is_usable(token: str, now: datetime) -> bool:
     from cerchia.store import get_store
 
     try:
-        _, _, link_id = link_claims(token, now)
+        link_id = link_claims(token, now)[2]
     except InvalidLink:
         return False
     return console_store.link_unused(get_store(), link_id)

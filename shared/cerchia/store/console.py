@@ -1,6 +1,6 @@
 """DynamoDB access for the leaders' console: single-use links, sessions, the sign-in rate, actions on polls.
 
-Links and sessions are items of their own (not only signed cookies) so that a link works once, a
+A used link and a session are items of their own (not only signed tokens) so that a link works once, a
 sign-out ends a session for good and a leader who is demoted is refused at the next request. Every
 one of them carries `expires_at` (epoch seconds) for the table's TTL; reads check the time too,
 since TTL deletes late.
@@ -38,38 +38,28 @@ def _conditional(store: Store, operation: str, **request: Any) -> bool:
 # ---------------------------------------------------------------------- links
 
 
-def put_link(store: Store, link_id: str, community_id: str, leader_id: str, expires_at: datetime) -> None:
+def use_link(
+    store: Store, link_id: str, community_id: str, leader_id: str, now: datetime, expires_at: datetime
+) -> bool:
+    """Record that a link was used, once: False if it was used already.
+
+    Issuing a link writes nothing (emails to leaders carry one each, composed anywhere); its
+    signature proves who it is for and until when, and this marker, kept until the link would
+    have expired anyway, makes it single use.
+    """
     item = {
         **keys.console_link(link_id),
         "entity": "console-link",
         "community_id": community_id,
         "leader_id": leader_id,
-        "expires_at": int(expires_at.timestamp()),
+        "used_at": keys.iso(now),
+        "expires_at": int(expires_at.timestamp()) + 3600,
     }
-    store._call("put_item", TableName=store.table_name, Item=to_item(item))
-
-
-def use_link(store: Store, link_id: str, community_id: str, leader_id: str, now: datetime) -> bool:
-    """Mark a link used, once: False if it is unknown, used already, expired or for someone else."""
-    return _conditional(
-        store,
-        "update_item",
-        Key=to_item(keys.console_link(link_id)),
-        UpdateExpression="SET used_at = :now",
-        ConditionExpression="attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :epoch "
-        "AND community_id = :community AND leader_id = :leader",
-        ExpressionAttributeValues={
-            ":now": to_value(keys.iso(now)),
-            ":epoch": to_value(int(now.timestamp())),
-            ":community": to_value(community_id),
-            ":leader": to_value(leader_id),
-        },
-    )
+    return _conditional(store, "put_item", Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
 
 
 def link_unused(store: Store, link_id: str) -> bool:
-    item = store._get(keys.console_link(link_id))
-    return item is not None and "used_at" not in item
+    return store._get(keys.console_link(link_id)) is None
 
 
 # ---------------------------------------------------------------------- sessions
