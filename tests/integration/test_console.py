@@ -157,15 +157,19 @@ def test_a_session_for_one_community_gets_403_on_another_communitys_pages(commun
     assert community_name(other) == "Trail Runners <Bay Area>"
 
 
-def test_a_demoted_leader_loses_access_at_the_next_request(community, ingest, clock, outbox):
+@pytest.mark.parametrize("change", ["demoted", "left"])
+def test_a_demoted_or_departed_leader_loses_access_at_the_next_request(community, ingest, clock, outbox, change):
     ingest(community, event("nudges_leader_joined"))  # Anna Verdi, leader
     browser = signed_in(community, outbox, "anna.verdi@example.com")
     home = f"/l/{community.community_id}"
     assert browser.get(home)["statusCode"] == 200
 
-    demoted = event("member_updated", member_id="u_8", role="member")
-    demoted["data"] = {"member_id": "u_8", "role": "member"}
-    assert ingest(community, demoted)["statusCode"] == 202
+    if change == "demoted":
+        demoted = event("member_updated", member_id="u_8", role="member")
+        demoted["data"] = {"member_id": "u_8", "role": "member"}
+        assert ingest(community, demoted)["statusCode"] == 202
+    else:
+        assert ingest(community, event("member_left", member_id="u_8"))["statusCode"] == 202
     refused = browser.get(home)
     after = browser.get(home)
 
@@ -317,8 +321,8 @@ def test_settings_refuse_what_cerchia_community_configure_refuses(community, clo
     assert get_store().get_community(community.community_id).timezone == "Europe/Rome"
 
 
-@pytest.mark.parametrize("kind", ["poll-results"])
-def test_an_email_to_a_leader_carries_a_fresh_single_use_console_link(community, clock, outbox, kind):
+def test_each_poll_results_email_to_a_leader_carries_a_fresh_single_use_console_link(community, clock, outbox):
+    kind = "poll-results"
     from cerchia.domain.polls import NewPoll
     from cerchia.polls import compose_poll_email, create_poll
     from cerchia.store import get_store
@@ -339,3 +343,40 @@ def test_an_email_to_a_leader_carries_a_fresh_single_use_console_link(community,
     assert link != other and "/l/open/" in link and f'href="{link}"' in first.html
     assert browser.post(link)["statusCode"] == 303
     assert ConsoleBrowser().post(link)["statusCode"] == 403
+
+
+def _console_link(message) -> str:
+    [line] = [line for line in text_part(message).splitlines() if line.startswith("Apri la tua console")]
+    return line.rsplit(": ", 1)[1]
+
+
+def test_the_nudge_and_the_health_report_each_carry_a_console_link_that_opens_a_session_once(
+    community, ingest, clock, outbox, monkeypatch
+):
+    from digests_support import MONDAY_AFTER, body, start_sweeper
+    from nudges_support import Sweeper
+
+    for number in range(3):
+        at = datetime(2026, 11, 23, 8, 5 + number, tzinfo=UTC)
+        clock.current = at
+        ingest(
+            community,
+            body("member_joined", at, member_id=f"m{number}", email=f"m{number}@example.com", name=f"M{number}"),
+        )
+    posted = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    ingest(
+        community,
+        body("post_created", posted, post_id="p_9", author_id="m0", title="Biga o poolish?", url="https://f.example/9"),
+    )
+    clock.current = posted + timedelta(hours=24, minutes=1)
+    Sweeper()()
+    start_sweeper(clock, monkeypatch).until(MONDAY_AFTER + timedelta(hours=9))
+
+    mails = {message["X-Cerchia-Kind"]: message for message in outbox() if FOUNDER in str(message["To"])}
+    links = {kind: _console_link(mails[kind]) for kind in ("nudge", "leader-digest")}
+
+    assert links["nudge"] != links["leader-digest"]
+    for link in links.values():
+        assert link.startswith("https://cerchia.example/l/open/")
+        assert ConsoleBrowser().post(link)["statusCode"] == 303
+        assert ConsoleBrowser().post(link)["statusCode"] == 403
