@@ -180,10 +180,10 @@ def overview(community: Community, leader: Member, now: datetime) -> Overview:
         and not nudge_store.was_active(store, community, member.member_id, started, now)
     ][:20]
     polls = [
-        {"poll": poll, "status": status, "closes": _local(poll.close_at, community.timezone),
-         "sends": _local(poll.send_at, community.timezone)}
+        {"poll": poll, "status": status, "closes": local_time(poll.close_at, community.timezone),
+         "sends": local_time(poll.send_at, community.timezone)}
         for poll in polls_closing(store, cid, now)
-        if (status := _status(poll, now)) in ("scheduled", "open")
+        if (status := poll_status(poll, now)) in ("scheduled", "open")
     ]  # fmt: skip
     return Overview(figures, waiting, newcomers, polls)
 
@@ -305,14 +305,11 @@ def close_poll_now(community: Community, poll_id: str, now: datetime) -> bool:
     return True
 
 
-def _status(poll: Any, now: datetime) -> str:
+def poll_status(poll: Any, now: datetime) -> str:
+    """What leaders see: a poll past its close is closed, whatever its job has done yet."""
     from cerchia.domain.polls import status_at
 
     return str(status_at(poll, now))
-
-
-def poll_status(poll: Any, now: datetime) -> str:
-    return _status(poll, now)
 
 
 # ---------------------------------------------------------------------- settings
@@ -358,5 +355,6 @@ def _instant(raw: Any) -> datetime | None:
     return datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else None
 
 
-def _local(instant: datetime, timezone: str) -> str:
+def local_time(instant: datetime, timezone: str) -> str:
+    """An instant as the community's clock shows it (the console's times are all local)."""
     return instant.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")

@@ -271,8 +271,8 @@ def poll_page(request: Request, now: datetime, cid: str, poll_id: str) -> Reply:
         poll=poll,
         poll_status=service.poll_status(poll, now),
         tally=tally(poll),
-        sends=service._local(poll.send_at, leader.community.timezone),
-        closes=service._local(poll.close_at, leader.community.timezone),
+        sends=service.local_time(poll.send_at, leader.community.timezone),
+        closes=service.local_time(poll.close_at, leader.community.timezone),
         flash=_flash(leader),
     )
 
