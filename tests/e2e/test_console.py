@@ -117,6 +117,8 @@ def test_a_leader_signs_in_from_the_email_dismisses_a_post_and_runs_a_poll_in_a_
             _shot(page, "poll-scheduled", checked)
             poll_url = page.url
 
+            stack.set_clock(send_at - timedelta(minutes=1))
+            assert not [m for m in stack.outbox() if m["kind"] == "poll"]  # nothing before send_at
             stack.set_clock(send_at + timedelta(minutes=1))
             cleo = [m for m in stack.outbox() if m["kind"] == "poll" and "r_cleo@example.com" in m["to"]]
             assert len(cleo) == 1, [m["kind"] for m in stack.outbox()]
@@ -126,6 +128,7 @@ def test_a_leader_signs_in_from_the_email_dismisses_a_post_and_runs_a_poll_in_a_
             expect(voter.get_by_role("heading", name="Thank you, Cleo Hill!")).to_be_visible()
 
             page.goto(poll_url)
+            expect(page.locator("p > strong").first).to_have_text("Open")
             expect(page.get_by_text("1 of 3 members answered (33%).")).to_be_visible()
             expect(page.get_by_text("1 vote · 100%")).to_be_visible()
             _shot(page, "poll-open", checked)
