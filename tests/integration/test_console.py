@@ -380,3 +380,19 @@ def test_the_nudge_and_the_health_report_each_carry_a_console_link_that_opens_a_
         assert link.startswith("https://cerchia.example/l/open/")
         assert ConsoleBrowser().post(link)["statusCode"] == 303
         assert ConsoleBrowser().post(link)["statusCode"] == 403
+
+
+def test_a_busy_table_gets_a_503_page_that_says_to_try_again(community, clock, outbox, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from cerchia.store import get_store
+
+    browser = signed_in(community, outbox)
+
+    def throttled(**request):
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "GetItem")
+
+    monkeypatch.setattr(get_store()._client, "get_item", throttled)
+    answer = browser.get(f"/l/{community.community_id}")
+
+    assert answer["statusCode"] == 503 and "Wait a few seconds and try again." in answer["body"]

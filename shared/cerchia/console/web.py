@@ -14,7 +14,7 @@ from typing import Any
 
 from cerchia.console import service
 from cerchia.console.sessions import Session
-from cerchia.errors import InvalidLink, NotFound
+from cerchia.errors import InvalidLink, NotFound, Transient
 from cerchia.pages import SECURITY_HEADERS
 
 SIGN_IN = "/l/sign-in"
@@ -110,7 +110,10 @@ def respond(request: Request, now: datetime) -> Reply:
     for method, pattern, name in _ROUTES:
         found = pattern.match(path)
         if found and method == request.method:
-            return _HANDLERS[name](request, now, **found.groupdict())
+            try:
+                return _HANDLERS[name](request, now, **found.groupdict())
+            except Transient:
+                return _message(request.browser_locale, 503, "busy", sign_in_link=False)
     return _message(request.browser_locale, 404, "not_found")
 
 
