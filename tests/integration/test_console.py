@@ -396,3 +396,18 @@ def test_a_busy_table_gets_a_503_page_that_says_to_try_again(community, clock, o
     answer = browser.get(f"/l/{community.community_id}")
 
     assert answer["statusCode"] == 503 and "Wait a few seconds and try again." in answer["body"]
+
+
+def test_an_address_leading_two_communities_gets_one_email_for_each(community, clock, outbox):
+    from cerchia.communities import create_community
+
+    second = create_community(
+        name="Forno di quartiere", timezone="Europe/Rome", locale="it", leader_email=FOUNDER, leader_name="Marco"
+    )
+
+    ConsoleBrowser().post("/l/sign-in", {"email": FOUNDER})
+    opened = [ConsoleBrowser().post(open_links(message)[0]) for message in sign_in_emails(outbox)]
+
+    assert sorted(answer["headers"]["Location"] for answer in opened) == sorted(
+        [f"/l/{community.community_id}", f"/l/{second.community_id}"]
+    )
