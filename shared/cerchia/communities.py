@@ -92,6 +92,7 @@ def authenticate_leader(community: Community | None, authorization: str | None) 
 CONFIGURABLE = (
     "name", "purpose", "timezone", "locale", "leader_name", "unanswered_after_hours", "include_leader_posts",
     "newcomer_after_days", "quiet_start_hour", "quiet_end_hour", "digest_day", "digest_hour",
+    "community_url", "intro_url",
 )  # fmt: skip
 
 

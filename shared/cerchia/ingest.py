@@ -44,7 +44,14 @@ def ingest_webhook(community_id: str, headers: dict[str, str], body: bytes, now:
     community = store.get_community(community_id)
     if community is None:
         raise Unauthorized("The webhook signature is not valid.")  # same answer as a bad signature: no enumeration
-    verify_signature(community.webhook_secret, body, headers)
+    try:
+        verify_signature(community.webhook_secret, body, headers)
+    except Unauthorized:
+        # A rotated-out secret keeps working for a while, so the platform can switch without losing events.
+        until = community.previous_webhook_secret_until
+        if not (community.previous_webhook_secret and until is not None and now < until):
+            raise
+        verify_signature(community.previous_webhook_secret, body, headers)
     try:
         decoded = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -21,6 +21,9 @@ class Community(BaseModel):
     leader_name: str = ""
     leader_email: str = ""
     webhook_secret: str = ""
+    # After a rotation (the console), the previous secret still verifies webhooks until this instant.
+    previous_webhook_secret: str = ""
+    previous_webhook_secret_until: datetime | None = None
     api_key_hash: str = ""
     created_at: datetime | None = None
     # How long a post may wait for an answer before leaders are nudged (hours, 1-336).
@@ -37,6 +40,9 @@ class Community(BaseModel):
     # weekly digest goes out, in the community's time zone (members with their own zone: in theirs).
     digest_day: int = Field(default=1, ge=1, le=7)
     digest_hour: int = Field(default=9, ge=0, le=23)
+    # Where members find the community, and where newcomers introduce themselves (http or https, or empty).
+    community_url: str = Field(default="", max_length=500, pattern=r"^(https?://[^\s]+)?$")
+    intro_url: str = Field(default="", max_length=500, pattern=r"^(https?://[^\s]+)?$")
 
 
 class Member(BaseModel):

@@ -16,6 +16,8 @@ from cerchia.domain.models import Community
 from cerchia.mail.mime import Outgoing
 
 UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=365)
+# Emails a leader receives carry "Open your console" with a fresh single-use link (cerchia.console).
+CONSOLE_LINK_KINDS = frozenset({"nudge", "leader-digest", "poll-results"})
 PREFERENCES_LINK_LIFETIME = timedelta(days=365)
 
 
@@ -95,6 +97,10 @@ def compose(
         "footer_why": footer_why(kind, community, recipient, locale),
         **context,
     }
+    if recipient.is_leader and recipient.member_id and kind in CONSOLE_LINK_KINDS:
+        from cerchia.console.sessions import email_link
+
+        values["console_url"] = email_link(community.community_id, recipient.member_id, now)
     return Outgoing(
         kind=kind,
         to_address=recipient.email,

@@ -200,3 +200,19 @@ def digest_snapshot(community_id: str, week_key: str) -> dict[str, str]:
 def digest_send_ref(community_id: str, week_key: str, send_at: datetime) -> str:
     """The job that emails one group of members (those whose local digest hour is this instant)."""
     return f"{community_id}#{week_key}#{iso(send_at)}"
+
+
+# ---------------------------------------------------------------- the leaders' console (issue 13)
+def console_link(link_id: str) -> dict[str, str]:
+    """A single-use sign-in link: written when the link is emailed, marked used when it is opened."""
+    return {"pk": f"CONSOLELINK#{link_id}", "sk": "LINK"}
+
+
+def console_session(session_id: str) -> dict[str, str]:
+    """A leader's console session (community, leader, CSRF token); deleted at sign-out."""
+    return {"pk": f"CONSOLESESSION#{session_id}", "sk": "SESSION"}
+
+
+def sign_in_count(address_hash: str, hour: datetime) -> dict[str, str]:
+    """How many sign-in emails went to an address during one UTC clock hour."""
+    return {"pk": f"SIGNIN#{address_hash}", "sk": f"H#{hour.strftime('%Y-%m-%dT%H')}"}
