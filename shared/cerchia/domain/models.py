@@ -37,6 +37,8 @@ class Community(BaseModel):
     # weekly digest goes out, in the community's time zone (members with their own zone: in theirs).
     digest_day: int = Field(default=1, ge=1, le=7)
     digest_hour: int = Field(default=9, ge=0, le=23)
+    # The community's own site (`cerchia community connect-discourse`), for links in emails.
+    community_url: str = ""
 
 
 class Member(BaseModel):
@@ -54,6 +56,8 @@ class Member(BaseModel):
     left_at: datetime | None = None
     # Start of the current membership; a rejoin within the grace period keeps it (no second welcome).
     membership_started_at: datetime | None = None
+    # Set by `members import`: the membership brought in from the platform, which gets no welcome.
+    imported_membership: datetime | None = None
     unsubscribed: bool = False
     # Preferences (member page): digest cadence, poll emails; for leaders, nudges and quiet hours.
     digest: Literal["weekly", "biweekly", "off"] = "weekly"

@@ -200,3 +200,31 @@ def digest_snapshot(community_id: str, week_key: str) -> dict[str, str]:
 def digest_send_ref(community_id: str, week_key: str, send_at: datetime) -> str:
     """The job that emails one group of members (those whose local digest hour is this instant)."""
     return f"{community_id}#{week_key}#{iso(send_at)}"
+
+
+# ---------------------------------------------------------------- member lifecycle (issue 12)
+# Prefixes of a community's collection (pk `C#<community>`) that a member's erase or access reads.
+WEEKS_PREFIX = "W#"
+POLLS_PREFIX = "POLL#"
+POSTS_PREFIX = "P#"
+REPLIES_PREFIX = "R#"
+REACTIONS_PREFIX = "X#"
+
+
+def community_pk(community_id: str) -> str:
+    return community(community_id)["pk"]
+
+
+def ledger_pk(community_id: str, recipient: str) -> str:
+    """Every email ledger item of one recipient in one community."""
+    return ledger("", community_id, recipient, "")["pk"]
+
+
+def member_week_suffix(member_id: str) -> str:
+    """How a member week's sort key ends (`W#<week>#M#<member>`)."""
+    return f"#M#{member_id}"
+
+
+def poll_id_of(sort_key: str) -> str:
+    """The poll id in a poll item's sort key (`POLL#<poll>`)."""
+    return sort_key.removeprefix(POLLS_PREFIX)
