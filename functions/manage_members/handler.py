@@ -1,7 +1,5 @@
 """Member lifecycle API (Bearer API key): import members without welcomes, erase a member, show what is held."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -37,7 +35,7 @@ def read(community_id: str, member_id: str) -> dict[str, Any]:
 
 
 @app.delete("/v1/communities/<community_id>/members/<member_id>")
-def erase(community_id: str, member_id: str) -> Response:
+def erase(community_id: str, member_id: str) -> Response[None]:
     erase_member(_community(community_id), member_id)
     logger.info("member erased", community_id=community_id, member_id=member_id)
     return Response(204, content_types.APPLICATION_JSON, "")
