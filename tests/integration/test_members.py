@@ -111,6 +111,26 @@ def _every_item() -> list[dict[str, Any]]:
             return items
 
 
+def _copy_the_name_into_a_nudge_queue_and_a_digest_snapshot(community_id: str, now: Any) -> None:
+    from datetime import timedelta
+
+    from cerchia.domain.digests import NewMember, PostCard, Snapshot
+    from cerchia.store import get_store
+    from cerchia.store.digests import save_snapshot
+    from cerchia.store.nudges import notice_newcomer
+
+    store = get_store()
+    notice_newcomer(store, community_id, store.get_member(community_id, "u_1"), {"founder": now}, now)
+    card = PostCard(post_id="p_301", title="Lievito", url="https://x.example/p", author_id="u_1",
+                    author_name="Ada Lovelace", created_at=now)  # fmt: skip
+    snapshot = Snapshot(
+        community_id=community_id, week="2026-W48", start=now, end=now + timedelta(days=7), activity=True,
+        top_posts=[card], new_members=[NewMember(member_id="u_1", name="Ada Lovelace"),
+                                       NewMember(member_id="u_2", name="Bo Diddley")], new_member_count=2,
+    )  # fmt: skip
+    save_snapshot(store, snapshot)
+
+
 def test_erase_leaves_the_email_in_no_item_and_keeps_tallies_and_counters(
     community, clock, ingest, welcome, monkeypatch, members
 ):
@@ -127,7 +147,9 @@ def test_erase_leaves_the_email_in_no_item_and_keeps_tallies_and_counters(
     world.sweep()  # the poll goes out: a poll ledger entry each
     poll = get_poll(get_store(), community.community_id, poll_id)
     record_vote(get_store(), poll, "u_1", (0,), clock.now())
+    _copy_the_name_into_a_nudge_queue_and_a_digest_snapshot(community.community_id, clock.now())
     assert any("ada.lovelace@example.com" in json.dumps(item) for item in _every_item())
+    assert len([item for item in _every_item() if "Ada Lovelace" in json.dumps(item)]) >= 3
 
     first = members("DELETE", "u_1")
     second = members("DELETE", "u_1")
@@ -135,12 +157,21 @@ def test_erase_leaves_the_email_in_no_item_and_keeps_tallies_and_counters(
     assert (first["statusCode"], second["statusCode"]) == (204, 204)
     leftovers = [item for item in _every_item() if "ada.lovelace@example.com" in json.dumps(item).lower()]
     assert leftovers == []
+    assert [item["sk"]["S"] for item in _every_item() if "Ada Lovelace" in json.dumps(item)] == []
     assert not [item for item in _every_item() if item["pk"]["S"].startswith(f"MAIL#{community.community_id}#u_1")]
     assert not [item for item in _every_item() if item["sk"]["S"].endswith("#M#u_1") or item["sk"]["S"] == "B#u_1"]
     after = get_poll(get_store(), community.community_id, poll_id)
     assert (after.ballots, after.votes[0]) == (1, 1)
     week = get_store().week_counters(community.community_id, "2026-W48")
     assert (week["posts"], week["replies"]) == (1, 1)
+    from cerchia.store.digests import get_snapshot
+
+    kept = get_snapshot(get_store(), community.community_id, "2026-W48")
+    assert ([m.name for m in kept.new_members], kept.new_member_count, kept.top_posts[0].title) == (
+        ["Bo Diddley"],
+        2,
+        "Lievito",
+    )
     held = members("GET", "u_1")["json"]
     assert (held["profile"], held["emails"], held["weeks"], held["votes"]) == (None, [], [], [])
     assert held["posts"] == ["p_301"]  # the platform's content, by member id only, stays

@@ -209,6 +209,9 @@ POLLS_PREFIX = "POLL#"
 POSTS_PREFIX = "P#"
 REPLIES_PREFIX = "R#"
 REACTIONS_PREFIX = "X#"
+# Items that copy a member's name: the week's digest snapshots and the leaders' nudge queues.
+DIGEST_SNAPSHOTS_PREFIX = "D#"
+NUDGE_QUEUES_PREFIX = "NUDGEQ#"
 
 
 def community_pk(community_id: str) -> str:

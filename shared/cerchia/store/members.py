@@ -19,7 +19,7 @@ from cerchia.domain.models import Community
 from cerchia.errors import Conflict, Transient
 from cerchia.store import keys
 from cerchia.store.codec import to_item, to_value
-from cerchia.store.table import MAX_ATTEMPTS, Store, _member_identity, _Update, _versioned
+from cerchia.store.table import MAX_ATTEMPTS, Store, _code, _member_identity, _Update, _versioned
 
 ImportOutcome = Literal["imported", "already-there"]
 # Attributes of a member row that are about the member (the rest is bookkeeping).
@@ -115,9 +115,40 @@ def erase_member(store: Store, community: Community, member_id: str) -> None:
         _delete(store, item)
     for key in (keys.newcomer_noticed(cid, member_id), keys.member(cid, member_id)):
         store._call("delete_item", TableName=store.table_name, Key=to_item(key))
+    for prefix in (keys.DIGEST_SNAPSHOTS_PREFIX, keys.NUDGE_QUEUES_PREFIX):
+        for item in _collection(store, keys.community_pk(cid), prefix):
+            _scrub(store, item, member_id)
     leadership = store._leadership(community, member_id, "member")
     if leadership:
         store._transact(leadership)
+
+
+def _without(value: Any, member_id: str) -> Any:
+    """A copy of a stored value with the member's entries dropped and their name blanked as an author."""
+    if isinstance(value, list):
+        return [_without(v, member_id) for v in value if not (isinstance(v, dict) and v.get("member_id") == member_id)]
+    if isinstance(value, dict):
+        copy = {k: _without(v, member_id) for k, v in value.items()}
+        if copy.get("author_id") == member_id:
+            copy |= {name: "" for name in ("author_name", "author") if name in copy}
+        return copy
+    return value
+
+
+def _scrub(store: Store, item: dict[str, Any], member_id: str) -> None:
+    """Take the member's name out of an item that copied it (digest snapshot, nudge queue)."""
+    changed = {
+        name: cleaned
+        for name, value in item.items()
+        if name not in ("pk", "sk") and (cleaned := _without(value, member_id)) != value
+    }
+    if changed:
+        update = _Update({"pk": item["pk"], "sk": item["sk"]}, sets=changed, condition="attribute_exists({pk})")
+        try:
+            store._call("update_item", **update.expression(store.table_name))
+        except Exception as error:
+            if _code(error) != "ConditionalCheckFailedException":  # the item went away meanwhile
+                raise
 
 
 def member_record(store: Store, community: Community, member_id: str) -> dict[str, Any] | None:
