@@ -38,7 +38,7 @@ def read(community_id: str, member_id: str) -> dict[str, Any]:
 def erase(community_id: str, member_id: str) -> Response[None]:
     erase_member(_community(community_id), member_id)
     logger.info("member erased", community_id=community_id, member_id=member_id)
-    return Response(204, content_types.APPLICATION_JSON, "")
+    return Response(204, body=None)
 
 
 @app.exception_handler(RequestValidationError)

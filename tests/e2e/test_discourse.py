@@ -137,3 +137,26 @@ def test_importing_a_500_row_discourse_export_sends_no_welcome_and_the_next_poll
     assert all(any(address in to for to in reached) for address in imported)
     assert not any("member900@" in to or "member902@" in to or "member904@" in to for to in reached)
     assert mails(stack, "welcome") == [] and mails(stack, "newcomer") == []
+
+
+def test_the_member_api_imports_shows_and_erases_over_http_through_the_colon_route(stack):
+    community = stack.create_community(
+        name="Lievito & Co.", timezone="Europe/Rome", locale="en", leader_email="marco.bianchi@example.com"
+    )
+    base = f"/v1/communities/{community['community_id']}/members"
+    key = {"Authorization": f"Bearer {community['api_key']}"}
+    row = {"member_id": "42", "email": "giulia.rossi@example.com", "name": "Giulia Rossi", "locale": "it"}
+
+    imported = stack.post(f"{base}:import", json={"members": [row]}, headers=key)
+    shown = stack.get(f"{base}/42", headers=key)
+    refused = stack.get(f"{base}/42", headers={"Authorization": "Bearer ck_wrong"})
+    erased = [stack.http.delete(f"{stack.url}{base}/42", headers=key, timeout=60).status_code for _ in range(2)]
+    gone = stack.get(f"{base}/42", headers=key)
+    stack.settle()
+
+    assert (imported.status_code, imported.json()["imported"]) == (200, 1)
+    assert shown.json()["profile"]["email"] == "giulia.rossi@example.com"
+    assert refused.status_code == 401
+    assert erased == [204, 204]
+    assert gone.status_code == 404
+    assert mails(stack, "welcome") == []

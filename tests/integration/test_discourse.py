@@ -208,3 +208,22 @@ def test_form_encoded_body_is_a_415_saying_to_choose_json(community, discourse):
 
     assert answer["statusCode"] == 415
     assert "application/json" in answer["json"]["error"]
+
+
+def test_openapi_documents_the_discourse_route_its_headers_and_the_member_routes():
+    from polls_support import _with_json
+    from support import http_event
+
+    api = load_handler("manage_polls")
+    document = _with_json(
+        api.lambda_handler(http_event("GET", "/v1/openapi.json", "/v1/openapi.json", {}), LambdaContext())
+    )["json"]
+
+    route = document["paths"]["/v1/communities/{community_id}/discourse"]["post"]
+    headers = {parameter["name"] for parameter in route["parameters"] if parameter["in"] == "header"}
+    assert {"x-discourse-event-signature", "x-discourse-event"} <= headers
+    assert {"200", "202", "400", "401", "413", "415"} <= set(route["responses"])
+    members = document["paths"]["/v1/communities/{community_id}/members/{member_id}"]
+    assert set(members) == {"get", "delete"} and "204" in members["delete"]["responses"]
+    imported = document["paths"]["/v1/communities/{community_id}/members:import"]["post"]
+    assert imported["security"] == [{"leaderApiKey": []}]

@@ -155,6 +155,7 @@ def test_erase_leaves_the_email_in_no_item_and_keeps_tallies_and_counters(
     second = members("DELETE", "u_1")
 
     assert (first["statusCode"], second["statusCode"]) == (204, 204)
+    assert not first.get("body")
     leftovers = [item for item in _every_item() if "ada.lovelace@example.com" in json.dumps(item).lower()]
     assert leftovers == []
     assert [item["sk"]["S"] for item in _every_item() if "Ada Lovelace" in json.dumps(item)] == []
