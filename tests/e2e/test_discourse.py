@@ -160,3 +160,29 @@ def test_the_member_api_imports_shows_and_erases_over_http_through_the_colon_rou
     assert erased == [204, 204]
     assert gone.status_code == 404
     assert mails(stack, "welcome") == []
+
+
+def test_the_import_command_with_a_stack_name_posts_batches_to_the_api(stack, tmp_path, monkeypatch):
+    import argparse
+
+    from cerchia_infra import cli_members
+
+    community = stack.create_community(
+        name="Lievito & Co.", timezone="Europe/Rome", locale="en", leader_email="marco.bianchi@example.com"
+    )
+    plain = tmp_path / "members.csv"
+    plain.write_text("member_id,email,name,locale\n" + "".join(f"m_{n},m{n}@example.com,M {n},it\n" for n in range(3)))
+    # --stack-name reaches the API at the stack's ApiUrl output; here that is the local stack's URL
+    monkeypatch.setattr(cli_members, "_api_url", lambda args: stack.url)
+    monkeypatch.setattr(cli_members, "use_stack", lambda args: None)
+    args = argparse.Namespace(
+        state_dir=None, stack_name="cerchia-local", region=None, community_id=community["community_id"],
+        api_key=community["api_key"], file=plain,
+    )  # fmt: skip
+
+    assert cli_members.run_members_import(args) == 0
+    shown = stack.get(
+        f"/v1/communities/{community['community_id']}/members/m_2",
+        headers={"Authorization": f"Bearer {community['api_key']}"},
+    )
+    assert shown.json()["profile"]["locale"] == "it"

@@ -227,3 +227,38 @@ def test_openapi_documents_the_discourse_route_its_headers_and_the_member_routes
     assert set(members) == {"get", "delete"} and "204" in members["delete"]["responses"]
     imported = document["paths"]["/v1/communities/{community_id}/members:import"]["post"]
     assert imported["security"] == [{"leaderApiKey": []}]
+
+
+def test_connect_discourse_prints_the_webhook_form_and_keeps_the_forum_url(community, monkeypatch, capsys):
+    import argparse
+
+    from cerchia_infra import cli_members
+
+    monkeypatch.setattr(cli_members, "use_stack", lambda args: None)  # moto is the stack here
+    monkeypatch.setattr(cli_members, "_api_url", lambda args: "https://api.cerchia.example")
+    args = argparse.Namespace(
+        state_dir=None, stack_name="cerchia-test", region=None, community_id=community.community_id,
+        instance_url="https://forum.lievito.example/",
+    )  # fmt: skip
+
+    assert cli_members.run_connect_discourse(args) == 0
+
+    printed = capsys.readouterr().out
+    assert f"Payload URL:   https://api.cerchia.example/v1/communities/{community.community_id}/discourse" in printed
+    assert "Content Type:  application/json" in printed
+    assert f"Secret:        {community.webhook_secret}" in printed
+    assert "Users: user_created, user_approved, user_confirmed_email, user_updated, user_destroyed" in printed
+    assert "Likes: post_liked" in printed
+    assert _store().get_community(community.community_id).community_url == "https://forum.lievito.example"
+
+
+def test_connect_discourse_refuses_an_instance_url_that_is_not_a_web_address(community):
+    import argparse
+
+    from cerchia_infra.cli import CliError
+    from cerchia_infra.cli_members import run_connect_discourse
+
+    args = argparse.Namespace(state_dir=None, stack_name="s", region=None, community_id="c", instance_url="forum")
+
+    with pytest.raises(CliError, match="must be the forum's address"):
+        run_connect_discourse(args)

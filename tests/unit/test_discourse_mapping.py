@@ -182,3 +182,38 @@ def test_the_local_router_serves_a_path_with_a_colon_apart_from_its_siblings():
     assert (route.path, parameters) == ("/v1/communities/{community_id}/members:import", {"community_id": "c_1"})
     assert router.match("POST", "/v1/communities/c_1/members%3Aimport")[0].path.endswith("members:import")
     assert router.match("POST", "/v1/communities/c_1/members:export") is None
+
+
+def test_members_imported_this_week_are_not_listed_as_new_members_in_the_digest():
+    from datetime import timedelta
+
+    from cerchia.domain.digests import new_members
+
+    joined = Member(community_id="c", member_id="m_1", name="Ada", email="a@example.com", membership_started_at=NOW)
+    imported = Member(
+        community_id="c", member_id="m_2", name="Bo", email="b@example.com", membership_started_at=NOW,
+        imported_membership=NOW,
+    )  # fmt: skip
+
+    listed = new_members([joined, imported], NOW - timedelta(days=1), NOW + timedelta(days=6))
+
+    assert [member.member_id for member in listed] == ["m_1"]
+
+
+def test_the_progress_bar_shows_for_large_files_and_stays_silent_for_small_ones():
+    import io
+
+    from cerchia_infra.cli_members import Progress
+
+    large, small = io.StringIO(), io.StringIO()
+    bar = Progress(2000, large)
+    bar.advance(1000)
+    bar.advance(1000)
+    bar.done()
+    quiet = Progress(10, small)
+    quiet.advance(10)
+    quiet.done()
+
+    assert large.getvalue().endswith("\r[" + "#" * 30 + "] 2000/2000 members\n")
+    assert "1000/2000" in large.getvalue()
+    assert small.getvalue() == ""
