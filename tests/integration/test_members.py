@@ -210,3 +210,17 @@ def test_access_shows_profile_preferences_emails_weeks_votes_and_posts(community
     assert record["posts"] == ["p_301"]
     assert record["suppressed"] is False
     assert "pk" not in record["profile"] and "version" not in record["profile"]
+
+
+def test_erasing_an_imported_leader_takes_them_out_of_the_leaders(community, members):
+    from cerchia.store import get_store
+
+    members("POST", ":import", {"members": [{**_rows(1)[0], "role": "leader"}]})
+    assert "1000" in get_store().get_community(community.community_id).leader_ids
+
+    members("DELETE", "1000")
+
+    assert "1000" not in get_store().get_community(community.community_id).leader_ids
+    assert [leader.member_id for leader in get_store().leaders(get_store().get_community(community.community_id))] == [
+        "founder"
+    ]
