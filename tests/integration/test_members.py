@@ -148,6 +148,9 @@ def test_erase_leaves_the_email_in_no_item_and_keeps_tallies_and_counters(
     poll = get_poll(get_store(), community.community_id, poll_id)
     record_vote(get_store(), poll, "u_1", (0,), clock.now())
     _copy_the_name_into_a_nudge_queue_and_a_digest_snapshot(community.community_id, clock.now())
+    before = members("GET", "u_1")["json"]
+    assert sorted(before["named_in"]) == ["D#2026-W48", "NUDGEQ#founder"]
+    assert (before["noticed_as_newcomer"], [vote["choices"] for vote in before["votes"]]) == (True, [[0]])
     assert any("ada.lovelace@example.com" in json.dumps(item) for item in _every_item())
     assert len([item for item in _every_item() if "Ada Lovelace" in json.dumps(item)]) >= 3
 
@@ -174,7 +177,7 @@ def test_erase_leaves_the_email_in_no_item_and_keeps_tallies_and_counters(
         "Lievito",
     )
     held = members("GET", "u_1")["json"]
-    assert (held["profile"], held["emails"], held["weeks"], held["votes"]) == (None, [], [], [])
+    assert (held["profile"], held["emails"], held["weeks"], held["votes"], held["named_in"]) == (None, [], [], [], [])
     assert held["posts"] == ["p_301"]  # the platform's content, by member id only, stays
 
 

@@ -180,6 +180,16 @@ def member_record(store: Store, community: Community, member_id: str) -> dict[st
         ],
         "reactions": [r["post_id"] for r in _collection(store, pk, keys.REACTIONS_PREFIX, member_id=member_id)],
         "suppressed": bool(profile.get("email")) and is_suppressed(store, str(profile["email"])),
+        "noticed_as_newcomer": store._get(keys.newcomer_noticed(cid, member_id)) is not None,
+        # digest snapshots and leaders' nudge queues that copied the member's name
+        "named_in": [
+            item["sk"]
+            for prefix in (keys.DIGEST_SNAPSHOTS_PREFIX, keys.NUDGE_QUEUES_PREFIX)
+            for item in _collection(store, pk, prefix)
+            if _without(item, member_id) != item
+        ],
     }
-    held = any(record[name] for name in ("profile", "emails", "weeks", "votes", "posts", "replies", "reactions"))
+    held = any(
+        record[name] for name in ("profile", "emails", "weeks", "votes", "posts", "replies", "reactions", "named_in")
+    )
     return record if held else None
