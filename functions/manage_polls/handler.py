@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from cerchia import clock
 from cerchia.domain import events
+from cerchia.domain.members import ImportAnswer, ImportRequest
 from cerchia.domain.polls import ApiError, CreatedPoll, NewPoll, PollSummary
 from cerchia.errors import InvalidInput, NotFound, Transient, Unauthorized
 from cerchia.polls import create_poll, leader_community, poll_summary
@@ -129,7 +130,9 @@ platform_api = APIGatewayHttpResolver(enable_validation=True)
 
 class WebhookBody(BaseModel):
     type: str = Field(
-        description="One of: " + ", ".join(events.DATA_MODELS) + ". Other types are answered 200 `ignored`."
+        description="One of: "
+        + ", ".join([*events.DATA_MODELS, "member.erased"])
+        + ". Other types are answered 200 `ignored`."
     )
     timestamp: datetime | None = Field(default=None, description="When it happened; omitted: when it arrived.")
     data: (
@@ -140,6 +143,7 @@ class WebhookBody(BaseModel):
         | events.PostDeleted
         | events.ReplyCreated
         | events.ReactionAdded
+        | events.MemberErased
     )
 
 
@@ -167,6 +171,80 @@ def platform_event(
     raise NotImplementedError("The ingest function serves this route; it is here for the document only.")
 
 
+# ---------------------------------------------------------------------- Discourse and the member lifecycle, for the document
+# Served by IngestDiscourseEventFunction and ManageMembersFunction (issue 12).
+
+lifecycle_api = APIGatewayHttpResolver(enable_validation=True)
+
+
+@lifecycle_api.post(
+    "/v1/communities/<community_id>/discourse",
+    summary="Receive a Discourse webhook (Discourse's own format)",
+    description="Paste the community's webhook secret (`whsec_...`) in Discourse's Secret field and choose Content "
+    "Type application/json. Users, topics' first posts, replies and likes are stored; retries are deduplicated by "
+    "content (Discourse gives each retry a new event id); PMs, whispers, small actions and pings are ignored.",
+    tags=["Platform events"],
+    responses={
+        202: {"description": "Stored."},
+        200: {"description": "Already stored (a retry), or an event Cerchia ignores."},
+        400: _answer(
+            "A payload Cerchia cannot read; `fields` names the Discourse fields (e.g. `user.email`).", ApiError
+        ),
+        401: _answer("Missing or wrong signature, or unknown community.", ApiError),
+        413: _answer("Body over 256 KiB.", ApiError),
+        415: _answer("Not JSON: choose application/json in the Discourse webhook.", ApiError),
+    },
+)
+def discourse_event(
+    community_id: str,
+    event: dict[str, Any],
+    signature: Annotated[str, Header(alias="x-discourse-event-signature")],
+    discourse_event: Annotated[str, Header(alias="x-discourse-event")],
+) -> None:
+    raise NotImplementedError("IngestDiscourseEventFunction serves this route.")
+
+
+@lifecycle_api.post(
+    "/v1/communities/<community_id>/members:import",
+    summary="Import members (no welcome emails)",
+    description="Up to 1,000 members per call. Imported members are active and get polls and digests, never a "
+    "welcome; members already active are left as they are, so a re-run changes nothing.",
+    tags=["Members"],
+    security=LEADER_KEY,
+    responses={200: _answer("One result per member, in order.", ImportAnswer), **ERRORS},
+)
+def import_members(community_id: str, request: ImportRequest) -> ImportAnswer:
+    raise NotImplementedError("ManageMembersFunction serves this route.")
+
+
+@lifecycle_api.get(
+    "/v1/communities/<community_id>/members/<member_id>",
+    summary="Every personal datum held on a member (right of access)",
+    tags=["Members"],
+    security=LEADER_KEY,
+    responses={
+        200: {"description": "Profile and preferences, emails sent, weekly numbers, votes, posts, replies, likes."},
+        404: _answer("Cerchia holds nothing on this member.", ApiError),
+        **ERRORS,
+    },
+)
+def read_member(community_id: str, member_id: str) -> dict[str, Any]:
+    raise NotImplementedError("ManageMembersFunction serves this route.")
+
+
+@lifecycle_api.delete(
+    "/v1/communities/<community_id>/members/<member_id>",
+    summary="Erase a member",
+    description="Within the request: name, email, preferences, email ledger, weekly numbers, and the member id on "
+    "ballots. Counters and poll tallies stay. A second call answers 204 too.",
+    tags=["Members"],
+    security=LEADER_KEY,
+    responses={204: {"description": "Erased (or nothing was held)."}, **ERRORS},
+)
+def erase_member(community_id: str, member_id: str) -> None:
+    raise NotImplementedError("ManageMembersFunction serves this route.")
+
+
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
@@ -180,6 +258,7 @@ def document() -> dict[str, Any]:
     )
     merged.add_schema(app.get_openapi_schema(title="Cerchia", version="1", security_schemes=LEADER_SCHEME))
     merged.add_schema(platform_api.get_openapi_schema(title="Cerchia", version="1"))
+    merged.add_schema(lifecycle_api.get_openapi_schema(title="Cerchia", version="1", security_schemes=LEADER_SCHEME))
     generated: dict[str, Any] = json.loads(merged.get_openapi_json_schema())
     # Powertools documents its own 422 for invalid requests; Cerchia answers those 400 (see invalid_request).
     for operations in generated["paths"].values():

@@ -221,6 +221,9 @@ def register_community(commands: Subcommands) -> None:
     create.add_argument("--purpose", help="what the community is for, in a sentence")
     create.set_defaults(run=run_community_create)
     register_community_configure(community)
+    from cerchia_infra import cli_members
+
+    cli_members.register_connect(community)
 
 
 def run_community_create(args: argparse.Namespace) -> int:
@@ -326,10 +329,17 @@ def register_poll(commands: Subcommands) -> None:
     cli_polls.register(commands)
 
 
+def register_members(commands: Subcommands) -> None:
+    from cerchia_infra import cli_members
+
+    cli_members.register(commands)
+
+
 COMMANDS: list[Callable[[Subcommands], None]] = [
     register_serve,
     register_community,
     register_poll,
+    register_members,
     register_demo,
 ]
 

@@ -46,3 +46,7 @@ class PayloadTooLarge(CerchiaError):
 
 class InvalidLink(CerchiaError):
     """A link token that is forged, tampered, expired or meant for something else."""
+
+
+class UnsupportedMediaType(CerchiaError):
+    """A request body in a format the route does not read (the message says which to use)."""

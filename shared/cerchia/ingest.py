@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cerchia.errors import InvalidInput, PayloadTooLarge, Unauthorized
+
+if TYPE_CHECKING:
+    from cerchia.domain.models import Community
 
 MAX_BODY_BYTES = 256 * 1024
 Outcome = Literal["stored", "duplicate", "unchanged", "ignored"]
@@ -56,8 +59,25 @@ def ingest_webhook(community_id: str, headers: dict[str, str], body: bytes, now:
         decoded = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidInput("The body is not valid JSON.", {"body": str(error)}) from None
+    if isinstance(decoded, dict) and decoded.get("type") == "member.erased":
+        return _erase(community, decoded)
     event = parse_event(decoded, received_at=now)
     if event is None:
         return Ingested("ignored", decoded.get("type"))
     outcome = store.record_event(community, headers["webhook-id"], event, now)
     return Ingested(outcome, event.type)
+
+
+def _erase(community: Community, body: dict[str, Any]) -> Ingested:
+    """`member.erased`: the member's personal data goes within the request; a repeat finds nothing to erase."""
+    from pydantic import ValidationError
+
+    from cerchia.domain.events import MemberErased, _fields
+    from cerchia.members import erase_member
+
+    try:
+        data = MemberErased.model_validate(body.get("data"))
+    except ValidationError as error:
+        raise InvalidInput("The data of this member.erased event is not valid.", _fields(error, "data.")) from None
+    erase_member(community, data.member_id)
+    return Ingested("stored", "member.erased")

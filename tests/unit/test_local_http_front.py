@@ -192,3 +192,9 @@ def test_a_dict_without_status_code_is_json_200_and_a_string_is_the_body():
 def test_payload_1_0_needs_a_status_code():
     assert map_rest_api_result({"statusCode": 204}).status == 204
     assert map_rest_api_result({"message": "no status"}).status == 502
+
+
+def test_a_204_answer_carries_no_body_even_when_the_handler_wrote_one():
+    response = map_http_api_result({"statusCode": 204, "headers": {"Content-Type": "application/json"}, "body": "null"})
+
+    assert (response.status, response.body) == (204, b"")

@@ -283,6 +283,9 @@ def map_rest_api_result(result: Any) -> HttpResponse:
     return HttpResponse.json(502, {"message": "Internal server error"})
 
 
+_NO_BODY = (204, 304)
+
+
 def _proxy_response(result: Mapping[str, Any], *, with_cookies: bool) -> HttpResponse:
     try:
         status = int(result["statusCode"])
@@ -302,6 +305,8 @@ def _proxy_response(result: Mapping[str, Any], *, with_cookies: bool) -> HttpRes
         payload = base64.b64decode(str(body))
     else:
         payload = (body if isinstance(body, str) else json.dumps(body)).encode()
+    if status in _NO_BODY:
+        payload = b""  # as API Gateway: a 204 or 304 carries no body, whatever the handler returned
     if payload and not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("content-type", "application/json"))
     return HttpResponse(status, headers, payload)
@@ -516,12 +521,13 @@ def _handler_class(front: HttpFront) -> type[BaseHTTPRequestHandler]:
                 if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                     self.send_header(name, value)
             self.send_header("apigw-requestid", uuid.uuid4().hex[:16])
-            self.send_header("content-length", str(len(response.body)))
+            if response.status not in _NO_BODY:  # RFC 9110: no Content-Length on a 204
+                self.send_header("content-length", str(len(response.body)))
             if close:
                 self.send_header("connection", "close")
                 self.close_connection = True
             self.end_headers()
-            if self.command != "HEAD":
+            if self.command != "HEAD" and response.status not in _NO_BODY:
                 self.wfile.write(response.body)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve

@@ -482,6 +482,7 @@ def new_members(members: Iterable[Member], start: datetime, end: datetime) -> li
         and member.member_id != FOUNDER_ID
         and (started := membership_start(member)) is not None
         and start <= started < end
+        and member.imported_membership != started  # brought in by an import: not news to the community
     ]
     joined.sort(key=lambda pair: pair[0])
     return [NewMember(member_id=member.member_id, name=member.name or member.member_id) for _, member in joined]

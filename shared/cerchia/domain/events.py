@@ -80,6 +80,12 @@ class MemberLeft(_Data):
     member_id: Identifier
 
 
+class MemberErased(_Data):
+    """`member.erased`: remove the member's personal data now (handled by ingest, not stored as an event)."""
+
+    member_id: Identifier
+
+
 class PostCreated(_Data):
     post_id: Identifier
     author_id: Identifier

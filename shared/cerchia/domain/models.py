@@ -60,6 +60,8 @@ class Member(BaseModel):
     left_at: datetime | None = None
     # Start of the current membership; a rejoin within the grace period keeps it (no second welcome).
     membership_started_at: datetime | None = None
+    # Set by `members import`: the membership brought in from the platform, which gets no welcome.
+    imported_membership: datetime | None = None
     unsubscribed: bool = False
     # Preferences (member page): digest cadence, poll emails; for leaders, nudges and quiet hours.
     digest: Literal["weekly", "biweekly", "off"] = "weekly"

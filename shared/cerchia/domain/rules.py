@@ -46,7 +46,9 @@ def membership_start_on_join(existing: Member | None, joined_at: datetime) -> da
 
 
 def deserves_welcome(member: Member) -> bool:
-    return member.status == "active" and member.role == "member" and bool(member.email)
+    """Active members get one welcome per membership, unless that membership was imported (no welcome storm)."""
+    imported = member.imported_membership is not None and member.imported_membership == member.membership_started_at
+    return member.status == "active" and member.role == "member" and bool(member.email) and not imported
 
 
 Topic = str  # "welcome", "poll", "digest", "nudge", "newcomer", ...

@@ -216,3 +216,34 @@ def console_session(session_id: str) -> dict[str, str]:
 def sign_in_count(address_hash: str, hour: datetime) -> dict[str, str]:
     """How many sign-in emails went to an address during one UTC clock hour."""
     return {"pk": f"SIGNIN#{address_hash}", "sk": f"H#{hour.strftime('%Y-%m-%dT%H')}"}
+
+
+# ---------------------------------------------------------------- member lifecycle (issue 12)
+# Prefixes of a community's collection (pk `C#<community>`) that a member's erase or access reads.
+WEEKS_PREFIX = "W#"
+POLLS_PREFIX = "POLL#"
+POSTS_PREFIX = "P#"
+REPLIES_PREFIX = "R#"
+REACTIONS_PREFIX = "X#"
+# Items that copy a member's name: the week's digest snapshots and the leaders' nudge queues.
+DIGEST_SNAPSHOTS_PREFIX = "D#"
+NUDGE_QUEUES_PREFIX = "NUDGEQ#"
+
+
+def community_pk(community_id: str) -> str:
+    return community(community_id)["pk"]
+
+
+def ledger_pk(community_id: str, recipient: str) -> str:
+    """Every email ledger item of one recipient in one community."""
+    return ledger("", community_id, recipient, "")["pk"]
+
+
+def member_week_suffix(member_id: str) -> str:
+    """How a member week's sort key ends (`W#<week>#M#<member>`)."""
+    return f"#M#{member_id}"
+
+
+def poll_id_of(sort_key: str) -> str:
+    """The poll id in a poll item's sort key (`POLL#<poll>`)."""
+    return sort_key.removeprefix(POLLS_PREFIX)
