@@ -326,10 +326,17 @@ def register_poll(commands: Subcommands) -> None:
     cli_polls.register(commands)
 
 
+def register_jobs(commands: Subcommands) -> None:
+    from cerchia_infra import cli_jobs
+
+    cli_jobs.register(commands)
+
+
 COMMANDS: list[Callable[[Subcommands], None]] = [
     register_serve,
     register_community,
     register_poll,
+    register_jobs,
     register_demo,
 ]
 
