@@ -218,3 +218,38 @@ def test_a_welcome_refused_for_its_recipient_is_recorded_refused_not_sent(commun
     assert outbox() == []
     assert welcome_status(community.community_id, "u_1042") == "refused"
     assert ses.attempts == ["giulia.rossi@example.com"]
+
+
+def test_a_nudge_held_through_an_outage_of_hours_reaches_each_leader_once_when_sending_works_again(
+    community, ingest, ses, clock, outbox
+):
+    from datetime import UTC, datetime
+
+    from nudges_support import Sweeper, kind
+
+    ingest(community, event("nudges_leader_joined"))
+    ingest(community, event("member_joined"))
+    ingest(community, event("post_created"))
+    clock.current = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)  # the question has waited 24 hours
+    ses.fail_account("SendingPausedException", "Sending paused for this account.")
+    sweep = Sweeper()
+
+    for _ in range(16):  # four hours of sweeps every 15 minutes
+        with pytest.raises(RuntimeError):
+            sweep()
+        clock.advance(minutes=15)
+    assert outbox() == []
+
+    ses.recover()
+    for _ in range(3):
+        try:
+            sweep()
+        except RuntimeError:
+            pass
+        clock.advance(minutes=15)
+
+    nudges = kind(outbox(), "nudge")
+    assert sorted(mail["To"].addresses[0].addr_spec for mail in nudges) == [
+        "anna.verdi@example.com",
+        "marco.bianchi@example.com",
+    ]
