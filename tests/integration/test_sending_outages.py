@@ -252,3 +252,20 @@ def test_a_nudge_held_through_an_outage_of_hours_reaches_each_leader_once_when_s
         "anna.verdi@example.com",
         "marco.bianchi@example.com",
     ]
+
+
+def test_no_member_address_reaches_the_logs_when_ses_names_it_in_a_refusal(
+    community, ingest, welcome, ses, clock, capsys, caplog
+):
+    from ses_support import SANDBOX_REFUSAL
+
+    ingest(community, event("member_joined"))
+    ses.fail_account("MessageRejected", SANDBOX_REFUSAL.format("hello@cerchia.example, giulia.rossi@example.com"))
+    capsys.readouterr()
+
+    welcome(community.community_id, "u_1042")
+    clock.advance(minutes=10)
+    load_handler("run_due_jobs").lambda_handler({}, LambdaContext())
+
+    printed = capsys.readouterr()
+    assert "giulia.rossi@example.com" not in printed.out + printed.err + caplog.text

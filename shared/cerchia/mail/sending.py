@@ -50,7 +50,10 @@ Delivery = Literal["sent", "already-sent", "unsubscribed", "suppressed", "refuse
 
 
 class Rejected(Exception):
-    """SES refused this message for its recipient or content; retrying cannot help, others may still go out."""
+    """SES refused this message for its recipient or content; retrying cannot help, others may still go out.
+
+    `reason` is SES's own sentence, which may name the address: keep it out of logs and the table.
+    """
 
     def __init__(self, code: str, reason: str) -> None:
         super().__init__(f"SES refused the message ({code}).")
@@ -125,13 +128,14 @@ def send_raw(
                 # full jitter, capped: 0.1 s, 0.2 s, 0.4 s ... up to 3.2 s
                 sleep(random.uniform(0, min(3.2, 0.1 * 2**attempt)))
                 continue
+            # `from None`: SES's own message names addresses, and tracebacks end up in logs
             if classify(code, message, to_address=to_address, from_address=from_address) == "recipient":
-                raise Rejected(code, message) from error
+                raise Rejected(code, message) from None
             if code in THROTTLING_CODES:
-                raise SendingUnavailable(code, "SES kept throttling; the email will be retried later.") from error
+                raise SendingUnavailable(code, "SES kept throttling; the email will be retried later.") from None
             raise SendingUnavailable(
                 code, f"SES cannot send for this account ({code}); the email will be retried later."
-            ) from error
+            ) from None
     raise AssertionError("unreachable")
 
 
