@@ -81,3 +81,13 @@ def test_jobs_retry_of_a_job_that_is_not_parked_says_how_to_find_the_parked_ones
         jobs_cli("retry", "poll", "c_nope#p_1")
     with pytest.raises(CliError, match="--all"):
         jobs_cli("retry")
+
+
+def test_the_cerchia_command_offers_jobs_parked_and_retry():
+    from cerchia_infra import cli, cli_jobs
+
+    parser = cli.build_parser()
+
+    assert parser.parse_args(["jobs", "parked", "--state-dir", "D"]).run is cli_jobs.run_jobs_parked
+    retry = parser.parse_args(["jobs", "retry", "--stack-name", "cerchia-prod", "--all"])
+    assert (retry.run, retry.all, retry.stack_name) == (cli_jobs.run_jobs_retry, True, "cerchia-prod")
