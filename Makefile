@@ -104,14 +104,36 @@ build: tools ## Build the layer and functions with sam build (no Docker) into .a
 	fi
 	PATH="$(BUILD_PATH)" $(SAM) build --template template.yaml
 
-deploy: build ## Deploy with sam deploy (guided the first time, when infra/samconfig.toml is missing)
-	@if [ -f $(SAMCONFIG) ]; then \
-		echo "$(SAM) deploy --config-file $(SAMCONFIG)"; \
-		$(SAM) deploy --config-file $(SAMCONFIG); \
-	else \
-		echo "$(SAM) deploy --guided --config-file $(SAMCONFIG)"; \
-		$(SAM) deploy --guided --config-file $(SAMCONFIG); \
+# make deploy STAGE=prod [SENDER=news@club.example] [PARAMS='MaxSendRate=2 AlarmTopicArn=arn:...']
+# The first deploy of a stage needs SENDER (an address or domain verified in SES): at a terminal
+# without it, sam asks for every parameter (--guided); in CI (no terminal, or CI set) it stops with
+# a sentence instead of waiting on a prompt. Later deploys keep the stack's SenderAddress unless
+# SENDER is given. At a terminal the change set is shown for confirmation; in CI it is not.
+STAGE ?= dev
+STACK_NAME ?= cerchia-$(STAGE)
+SENDER ?=
+PARAMS ?=
+INTERACTIVE = $(shell [ -t 0 ] && [ -z "$${CI:-}" ] && echo yes)
+
+OVERRIDES = Stage=$(STAGE)$(if $(SENDER), SenderAddress=$(SENDER))$(if $(PARAMS), $(PARAMS))
+DEPLOY_ARGS = --config-file $(SAMCONFIG) --region $(REGION) --stack-name $(STACK_NAME) --s3-prefix $(STACK_NAME) \
+	--tags "project=cerchia stage=$(STAGE)" --parameter-overrides "$(OVERRIDES)"
+
+deploy: build ## Deploy a stage: make deploy STAGE=prod (SENDER=<verified address> the first time)
+	@if ! $(SAM) list stack-outputs --stack-name $(STACK_NAME) --region $(REGION) >/dev/null 2>&1 \
+			&& [ -z "$(SENDER)" ]; then \
+		if [ "$(INTERACTIVE)" = yes ]; then \
+			echo "First deploy of stage $(STAGE) (stack $(STACK_NAME)): sam asks for each parameter;"; \
+			echo "SenderAddress must be an address or domain verified in SES."; \
+			echo '$(SAM) deploy --guided $(DEPLOY_ARGS)'; \
+			exec $(SAM) deploy --guided $(DEPLOY_ARGS); \
+		fi; \
+		echo "error: stack $(STACK_NAME) does not exist yet (or there are no AWS credentials for $(REGION))," >&2; \
+		echo "       and its first deploy needs the sender: make deploy STAGE=$(STAGE) SENDER=<an address verified in SES>" >&2; \
+		exit 2; \
 	fi
+	@echo '$(SAM) deploy $(DEPLOY_ARGS) $(if $(INTERACTIVE),--confirm-changeset,--no-confirm-changeset)'
+	@$(SAM) deploy $(DEPLOY_ARGS) $(if $(INTERACTIVE),--confirm-changeset,--no-confirm-changeset)
 
 bench: venv ## Measure import times, DynamoDB requests per event, nudge sweep reads, digest cost
 	$(VENV)/bin/python -m cerchia_infra.bench

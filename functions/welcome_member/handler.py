@@ -24,5 +24,6 @@ def welcome(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
-    # A failure (e.g. SES throttling beyond backoff) fails only its record; the stream retries it.
+    # SES unable to send keeps the welcome as a due job (outcome "deferred"); any other failure fails
+    # only its record, and the stream retries it.
     return process_partial_response(event=event, record_handler=welcome, processor=processor, context=context)

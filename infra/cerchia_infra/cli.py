@@ -335,11 +335,18 @@ def register_members(commands: Subcommands) -> None:
     cli_members.register(commands)
 
 
+def register_jobs(commands: Subcommands) -> None:
+    from cerchia_infra import cli_jobs
+
+    cli_jobs.register(commands)
+
+
 COMMANDS: list[Callable[[Subcommands], None]] = [
     register_serve,
     register_community,
     register_poll,
     register_members,
+    register_jobs,
     register_demo,
 ]
 

@@ -22,7 +22,6 @@ one email each per week.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,6 +31,7 @@ from zoneinfo import ZoneInfo
 from cerchia.domain import digests as d
 from cerchia.domain import rules
 from cerchia.domain.models import Community, Member
+from cerchia.mail.sending import SendPacer  # re-exported: digests were paced first
 from cerchia.store import keys
 
 if TYPE_CHECKING:
@@ -285,51 +285,14 @@ def _polls(
 # ------------------------------------------------------------------------------ delivery
 
 
-class SendPacer:
-    """A token bucket: at most `rate` emails per second from this worker (0: no limit of our own).
-
-    Time and sleep are injected so tests move a fake clock instead of sleeping.
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-        burst: float = 1.0,
-    ) -> None:
-        self.rate = rate
-        self.burst = max(1.0, burst)
-        self.monotonic = monotonic
-        self.sleep = sleep
-        self._tokens = self.burst
-        self._last = monotonic()
-
-    def wait(self) -> None:
-        """Return when one more email may go out, sleeping as long as the rate requires."""
-        if self.rate <= 0:
-            return
-        now = self.monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-        self._last = now
-        if self._tokens < 1.0:
-            self.sleep((1.0 - self._tokens) / self.rate)
-            self._last = self.monotonic()
-            self._tokens = 1.0
-        self._tokens -= 1.0
-
-
 _pacer: SendPacer | None = None
 
 
 def pacer() -> SendPacer:
-    """This worker's pacer, built on first use from settings.max_send_rate."""
-    global _pacer
-    if _pacer is None:
-        from cerchia.settings import get_settings
+    """The pacer digests wait on: the one every email of this worker shares (mail.sending), unless a test installed one."""
+    from cerchia.mail import sending
 
-        _pacer = SendPacer(get_settings().max_send_rate)
-    return _pacer
+    return _pacer if _pacer is not None else sending.pacer()
 
 
 def use_pacer(replacement: SendPacer | None) -> None:
@@ -425,9 +388,10 @@ def deliver_member_digest(delivery: Delivery, member_id: str, now: datetime) -> 
         community_id=community.community_id,
         recipient_id=member_id,
         period=week,
-        compose=_paced(lambda: compose_member_digest(community, member, snapshot, digest, now)),
+        compose=lambda: compose_member_digest(community, member, snapshot, digest, now),
         now=now,
         sleep=pacer().sleep,
+        pace=pacer().wait,
         to_address=member.email,
     )
 
@@ -452,21 +416,12 @@ def deliver_leader_digest(delivery: Delivery, member_id: str, now: datetime) -> 
         community_id=community.community_id,
         recipient_id=member_id,
         period=week,
-        compose=_paced(lambda: compose_leader_digest(community, leader, snapshot, now, waiting)),
+        compose=lambda: compose_leader_digest(community, leader, snapshot, now, waiting),
         now=now,
         sleep=pacer().sleep,
+        pace=pacer().wait,
         to_address=leader.email,
     )
-
-
-def _paced(compose: Callable[[], Outgoing]) -> Callable[[], Outgoing]:
-    """Wait for the send rate only when an email is really about to go out (not for ledger skips)."""
-
-    def paced() -> Outgoing:
-        pacer().wait()
-        return compose()
-
-    return paced
 
 
 # ------------------------------------------------------------------------------ composing

@@ -65,6 +65,10 @@ def ingest_webhook(community_id: str, headers: dict[str, str], body: bytes, now:
     if event is None:
         return Ingested("ignored", decoded.get("type"))
     outcome = store.record_event(community, headers["webhook-id"], event, now)
+    if outcome == "stored":
+        from cerchia.observability import count
+
+        count("EventsIngested")  # the dashboard's first graph
     return Ingested(outcome, event.type)
 
 

@@ -11,3 +11,25 @@ def logger() -> Any:
     from aws_lambda_powertools import Logger
 
     return Logger(child=True)
+
+
+def count(metric: str, value: float = 1, **dimensions: str) -> None:
+    """One CloudWatch EMF line on stdout: `metric` with the stage (and any given dimensions).
+
+    Counting must never stop the work it counts: a failure here is logged and forgotten.
+    """
+    import os
+
+    from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+    from cerchia.settings import get_settings
+
+    try:
+        metrics = EphemeralMetrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Cerchia")
+        metrics.add_dimension(name="stage", value=get_settings().stage)
+        for name, dimension in dimensions.items():
+            metrics.add_dimension(name=name, value=dimension)
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
+        metrics.flush_metrics()
+    except Exception:
+        logger().exception("could not count", extra={"metric": metric, **dimensions})

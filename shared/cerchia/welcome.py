@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from cerchia.domain import rules
 from cerchia.domain.models import Community, Member
 from cerchia.mail.mime import Outgoing
 from cerchia.store import keys
 
-Welcome = Literal["sent", "already-sent", "skipped", "unsubscribed", "suppressed"]
+if TYPE_CHECKING:
+    from cerchia.store.table import Job
+
+Welcome = Literal["sent", "already-sent", "skipped", "unsubscribed", "suppressed", "refused", "deferred"]
 
 
 def compose_welcome(community: Community, member: Member, posts: list, now: datetime) -> Outgoing:
@@ -32,7 +35,33 @@ def compose_welcome(community: Community, member: Member, posts: list, now: date
 
 
 def welcome_member(community_id: str, member_id: str, now: datetime) -> Welcome:
-    """Send the welcome for the member's current membership, unless it went out already or is not due."""
+    """Send the welcome for the member's current membership, unless it went out already or is not due.
+
+    If SES cannot send for the account (an outage can last hours: a sender verified the day after
+    the deploy), the welcome is kept as a `welcome` job that the due sweep retries until it goes out
+    ('deferred'), instead of failing the stream record until its retries run out.
+    """
+    from cerchia.mail.sending import SendingUnavailable
+    from cerchia.store import get_store
+
+    try:
+        return _welcome(community_id, member_id, now)
+    except SendingUnavailable:
+        from cerchia.jobs import OUTAGE_RETRY
+
+        get_store().schedule_job(
+            "welcome", f"{community_id}#{member_id}", community_id, now + OUTAGE_RETRY, {"member_id": member_id}
+        )
+        return "deferred"
+
+
+def run_welcome_job(job: Job, now: datetime) -> datetime | None:
+    """The `welcome` job: a welcome SES could not send when the member joined. Raises while it still cannot."""
+    _welcome(job.community_id, str(job.payload["member_id"]), now)
+    return None
+
+
+def _welcome(community_id: str, member_id: str, now: datetime) -> Welcome:
     from cerchia.mail.sending import deliver_once
     from cerchia.store import get_store
 

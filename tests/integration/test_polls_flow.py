@@ -183,7 +183,8 @@ def test_anonymous_poll_keeps_only_a_marker_and_refuses_a_change(polls, outbox):
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": keys.poll_voters(polls.community.community_id, poll_id)}},
     )["Items"]
-    assert [set(item) for item in voters] == [{"pk", "sk", "entity"}]
+    # no choice, no time of voting: only the poll's own expiry (the same for every voter)
+    assert [set(item) for item in voters] == [{"pk", "sk", "entity", "expires_at"}]
 
 
 def test_reminder_goes_24_hours_before_close_to_members_who_have_not_answered_once(polls, outbox, clock):

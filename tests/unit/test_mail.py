@@ -123,3 +123,51 @@ def test_other_failures_are_transient():
             from_address="x@y.z",
             sleep=lambda s: None,
         )
+
+
+NOT_VERIFIED = "Email address is not verified. The following identities failed the check in region EU-WEST-1: {}"
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "verdict"),
+    [
+        ("MessageRejected", NOT_VERIFIED.format("member@example.com"), "recipient"),  # the SES sandbox
+        ("MessageRejected", NOT_VERIFIED.format("hello@cerchia.example"), "account"),
+        ("MessageRejected", NOT_VERIFIED.format("cerchia.example"), "account"),  # the sender's domain
+        ("MessageRejected", NOT_VERIFIED.format("hello@cerchia.example, member@example.com"), "account"),
+        ("MessageRejected", "Email address is not verified.", "account"),  # names nobody: keep the work
+        ("MessageRejected", "Address blacklisted.", "recipient"),
+        ("MessageRejected", "Sending paused for this account.", "account"),
+        ("BadRequestException", "Missing final '@domain'", "recipient"),
+        ("AccountSuspendedException", "restricted", "account"),
+        ("SendingPausedException", "paused", "account"),
+        ("MailFromDomainNotVerifiedException", "not verified", "account"),
+        ("NotFoundException", "Configuration set does not exist", "account"),
+        ("TooManyRequestsException", "Maximum sending rate exceeded.", "account"),
+        ("InternalFailure", "", "account"),
+    ],
+)
+def test_ses_errors_are_told_apart_as_the_accounts_or_one_recipients(code, message, verdict):
+    from cerchia.mail.sending import classify
+
+    assert classify(code, message, to_address="Member@Example.com", from_address="hello@cerchia.example") == verdict
+
+
+def test_an_account_level_refusal_is_not_retried_and_says_the_email_will_go_out_later():
+    from cerchia.mail.sending import SendingUnavailable
+
+    ses = _SES("SendingPausedException")
+
+    with pytest.raises(SendingUnavailable, match="retried later") as raised:
+        send_raw(ses, b"raw", to_address="a@example.com", configuration_set="", from_address="x@y.z", sleep=lambda s: 0)
+    assert (ses.calls, raised.value.code) == (1, "SendingPausedException")
+
+
+def test_throttling_that_outlasts_the_backoff_is_an_account_level_failure():
+    from cerchia.mail.sending import MAX_ATTEMPTS, SendingUnavailable
+
+    ses = _SES(*["TooManyRequestsException"] * MAX_ATTEMPTS)
+
+    with pytest.raises(SendingUnavailable):
+        send_raw(ses, b"raw", to_address="a@example.com", configuration_set="", from_address="x@y.z", sleep=lambda s: 0)
+    assert ses.calls == MAX_ATTEMPTS

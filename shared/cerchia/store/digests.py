@@ -13,7 +13,7 @@ from typing import Any
 from cerchia.domain.digests import Snapshot, WeekActivity
 from cerchia.domain.models import Member, Post
 from cerchia.errors import Transient
-from cerchia.store import keys
+from cerchia.store import backoff, keys
 from cerchia.store.codec import from_item, to_item
 from cerchia.store.table import Store, member_from_image
 
@@ -32,9 +32,11 @@ def _batch_get(store: Store, item_keys: Sequence[dict[str, str]], consistent: bo
                 "ConsistentRead": consistent,
             }
         }
-        for _ in range(BATCH_GET_ATTEMPTS):
+        for attempt in range(BATCH_GET_ATTEMPTS):
             if not pending:
                 break
+            if attempt:
+                backoff.pause(attempt - 1)  # asked again at once, a throttled partition says no again
             response = store._call("batch_get_item", RequestItems=pending)
             found.extend(response.get("Responses", {}).get(store.table_name, []))
             pending = response.get("UnprocessedKeys") or None

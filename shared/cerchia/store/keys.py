@@ -68,6 +68,8 @@ def unanswered_at(created_at: datetime, community_id: str, post_id: str) -> str:
 
 
 DUE = "DUE"
+# Jobs that failed too often wait here (the due index, under another partition) for `cerchia jobs retry`.
+PARKED_JOBS = "PARKED"
 
 
 def job(kind: str, ref: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cerchia.errors import Transient
-from cerchia.store import keys
+from cerchia.store import backoff, keys
 from cerchia.store.codec import from_item, to_item, to_value
 
 if TYPE_CHECKING:
@@ -472,7 +472,9 @@ def _batch_get(store: Store, item_keys: list[dict[str, str]], attributes: list[s
                 "ExpressionAttributeNames": expression.names,
             }
         }
-        for _ in range(ATTEMPTS + 2):
+        for attempt in range(ATTEMPTS + 2):
+            if attempt:
+                backoff.pause(attempt - 1)  # asked again at once, a throttled partition says no again
             response = store._call("batch_get_item", RequestItems=request)
             found += [from_item(item) for item in response.get("Responses", {}).get(store.table_name, [])]
             request = response.get("UnprocessedKeys") or {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from cerchia.domain.polls import Ballot, Poll, vote_deltas
@@ -23,6 +23,10 @@ from cerchia.store.table import Store, _code, _instant, _Update, _versioned, _Wr
 # Many members answering at once all touch the poll item: conflicts are expected, and retried.
 VOTE_ATTEMPTS = 12
 _DATES = ("send_at", "close_at", "created_at", "sent_at", "announced_at", "reminded_at", "closed_at", "reported_at")
+
+# Who answered what is kept this long after the poll closes, then DynamoDB's TTL removes the ballots
+# and markers; the poll item (question and tallies) stays for the leader.
+BALLOT_RETENTION = timedelta(days=400)
 
 VoteOutcome = Literal["recorded", "changed", "unchanged", "already-voted", "closed"]
 
@@ -225,6 +229,7 @@ def _vote_by_name(store: Store, poll: Poll, member_id: str, choices: tuple[int, 
             "choices": list(choices),
             "cast_at": keys.iso(now),
             "version": 1,
+            "expires_at": _ballot_expiry(poll),
         }
         write = _Write(
             "once",
@@ -257,7 +262,11 @@ def _vote_by_name(store: Store, poll: Poll, member_id: str, choices: tuple[int, 
 
 def _vote_anonymously(store: Store, poll: Poll, member_id: str, choices: tuple[int, ...], now: datetime) -> VoteOutcome:
     # Only that the member answered: no choice, no time (which could be matched with the tallies' changes).
-    marker = {**keys.voted_marker(poll.community_id, poll.poll_id, member_id), "entity": "voted"}
+    marker = {
+        **keys.voted_marker(poll.community_id, poll.poll_id, member_id),
+        "entity": "voted",
+        "expires_at": _ballot_expiry(poll),
+    }
     write = _Write(
         "once",
         {
@@ -273,3 +282,8 @@ def _vote_anonymously(store: Store, poll: Poll, member_id: str, choices: tuple[i
         [write, tally, *_activity(store, poll, member_id, now)], on_once_failed=lambda: "already-voted"
     )
     return "already-voted" if outcome == "already-voted" else "recorded"
+
+
+def _ballot_expiry(poll: Poll) -> int:
+    """Epoch seconds (DynamoDB TTL) when a ballot or has-voted marker of this poll may go."""
+    return int((poll.close_at + BALLOT_RETENTION).timestamp())

@@ -30,6 +30,9 @@ from cerchia.store import keys
 from cerchia.store.codec import from_item, to_item, to_value
 
 WEBHOOK_ID_RETENTION = timedelta(days=7)
+# Ledger entries outlive every redelivery (streams keep 24 h, queues 14 days) and every period they
+# guard (a week, a poll); DynamoDB's TTL (`expires_at`) then removes them.
+LEDGER_RETENTION = timedelta(days=400)
 MAX_ATTEMPTS = 5
 TRANSIENT_CODES = {
     "ProvisionedThroughputExceededException",
@@ -133,6 +136,9 @@ class Job:
     community_id: str
     due: datetime
     payload: dict[str, Any]
+    attempts: int = 0  # failed runs in a row
+    last_error: str = ""
+    parked: bool = False
 
 
 @dataclass(frozen=True)
@@ -302,19 +308,29 @@ class Store:
         return _job(item) if item else None
 
     def due_jobs(self, now: datetime, limit: int = 100) -> list[Job]:
-        """Jobs whose instant has come, oldest first (a Query on the sparse due index)."""
-        page = self._call(
-            "query",
-            TableName=self.table_name,
+        """The first `limit` jobs whose instant has come, oldest first (a Query on the sparse due index)."""
+        jobs: list[Job] = []
+        for job in self.due_job_pages(now, page_size=limit):
+            jobs.append(job)
+            if len(jobs) == limit:
+                break
+        return jobs
+
+    def due_job_pages(self, now: datetime, page_size: int = 100) -> Iterable[Job]:
+        """Every job due by `now`, oldest first, read a page at a time as the caller asks for more."""
+        for item in self._query_all(
             IndexName="due",
             KeyConditionExpression="due_pk = :due AND due_at <= :until",
             ExpressionAttributeValues={":due": to_value(keys.DUE), ":until": to_value(keys.due_until(now))},
-            Limit=limit,
-        )
-        return [_job(from_item(item)) for item in page.get("Items", [])]
+            Limit=page_size,
+        ):
+            yield _job(item)
 
     def finish_job(self, job: Job, next_due: datetime | None, payload: dict[str, Any] | None = None) -> bool:
-        """Reschedule (next_due) or delete a job, only if nobody moved it since it was read."""
+        """Reschedule (next_due) or delete a job, only if nobody moved it since it was read.
+
+        A rescheduled job starts again with no failed attempts.
+        """
         key = keys.job(job.kind, job.ref)
         condition = {
             "ConditionExpression": "due_at = :seen",
@@ -330,7 +346,9 @@ class Store:
                         "due": keys.iso(next_due),
                         "due_at": keys.due_at(next_due, job.kind, job.ref),
                         "payload": job.payload if payload is None else payload,
+                        "attempts": 0,
                     },
+                    removes=["last_error"],
                     condition="due_at = :seen",
                     condition_values={":seen": keys.due_at(job.due, job.kind, job.ref)},
                 )
@@ -340,6 +358,66 @@ class Store:
             if _code(error) == "ConditionalCheckFailedException":
                 return False
             raise
+
+    def retry_job(self, job: Job, at: datetime, attempts: int, error: str) -> bool:
+        """A failed job: due again at `at`, with its count of failed attempts and what went wrong last."""
+        return self._move_job(
+            job,
+            {
+                "due": keys.iso(at),
+                "due_at": keys.due_at(at, job.kind, job.ref),
+                "attempts": attempts,
+                "last_error": error[:500],
+            },
+        )
+
+    def park_job(self, job: Job, attempts: int, error: str, now: datetime) -> bool:
+        """A job that failed too often leaves the due work for the parked list (`cerchia jobs parked`)."""
+        return self._move_job(
+            job,
+            {"due_pk": keys.PARKED_JOBS, "attempts": attempts, "last_error": error[:500], "parked_at": keys.iso(now)},
+        )
+
+    def _move_job(self, job: Job, sets: dict[str, Any]) -> bool:
+        seen = keys.due_at(job.due, job.kind, job.ref)
+        update = _Update(
+            keys.job(job.kind, job.ref), sets=sets, condition="due_at = :seen", condition_values={":seen": seen}
+        )
+        try:
+            self._call("update_item", **update.expression(self.table_name))
+            return True
+        except Exception as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def parked_jobs(self) -> list[Job]:
+        """Every parked job, oldest due first (a Query on the due index's parked partition)."""
+        return [
+            _job(item)
+            for item in self._query_all(
+                IndexName="due",
+                KeyConditionExpression="due_pk = :parked",
+                ExpressionAttributeValues={":parked": to_value(keys.PARKED_JOBS)},
+            )
+        ]
+
+    def requeue_job(self, kind: str, ref: str, now: datetime) -> Job | None:
+        """Put a parked job back in the due work, due now with no failed attempts; None if it is not parked."""
+        update = _Update(
+            keys.job(kind, ref),
+            sets={"due_pk": keys.DUE, "due": keys.iso(now), "due_at": keys.due_at(now, kind, ref), "attempts": 0},
+            removes=["parked_at"],
+            condition="due_pk = :parked",
+            condition_values={":parked": keys.PARKED_JOBS},
+        )
+        try:
+            self._call("update_item", **update.expression(self.table_name))
+        except Exception as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return None
+            raise
+        return self.get_job(kind, ref)
 
     # ------------------------------------------------------------------ posts
     def get_post(self, community_id: str, post_id: str) -> Post | None:
@@ -759,6 +837,8 @@ class Store:
                 "claim_id": claim.claim_id,
                 "claimed_at": keys.iso(now),
                 "lease_until": keys.iso(now + lease),
+                # a claim nobody settles (its sender died, and nobody retried) does not stay forever
+                "expires_at": int((now + LEDGER_RETENTION).timestamp()),
             },
             condition="attribute_not_exists({pk}) OR ({status} = :sending AND {lease_until} < :now)",
             condition_values={":sending": "sending", ":now": keys.iso(now)},
@@ -770,14 +850,21 @@ class Store:
             if _code(error) != "ConditionalCheckFailedException":
                 raise
         current = self._get(key) or {}
-        if current.get("status") == "sent":
+        if current.get("status") in ("sent", "refused"):
             return None
         raise Transient("Another worker is sending this email right now; retry after its lease.")
 
     def mark_email_sent(self, claim: EmailClaim, message_id: str, now: datetime) -> None:
+        self._settle_email(claim, {"status": "sent", "sent_at": keys.iso(now), "message_id": message_id}, now)
+
+    def mark_email_refused(self, claim: EmailClaim, reason: str, now: datetime) -> None:
+        """SES refused this recipient: the email is settled (never retried) but was not sent."""
+        self._settle_email(claim, {"status": "refused", "refused_at": keys.iso(now), "refusal": reason[:200]}, now)
+
+    def _settle_email(self, claim: EmailClaim, sets: dict[str, Any], now: datetime) -> None:
         update = _Update(
             claim.key,
-            sets={"status": "sent", "sent_at": keys.iso(now), "message_id": message_id},
+            sets={**sets, "expires_at": int((now + LEDGER_RETENTION).timestamp())},
             removes=["lease_until"],
             condition="{claim_id} = :claim",
             condition_values={":claim": claim.claim_id},
@@ -831,6 +918,9 @@ def _job(item: dict[str, Any]) -> Job:
         community_id=item["community_id"],
         due=_instant(item["due"]) or datetime.min,
         payload=item.get("payload") or {},
+        attempts=int(item.get("attempts") or 0),
+        last_error=str(item.get("last_error") or ""),
+        parked=item.get("due_pk") == keys.PARKED_JOBS,
     )
 
 
