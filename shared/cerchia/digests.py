@@ -639,6 +639,10 @@ def health_report(community: Community, snapshot: d.Snapshot, words: Words) -> H
     if not weeks:
         return Health("", True, [])
     current = weeks[-1]
+    # weeks that ended before the community existed in Cerchia know nothing: no bar, no comparison
+    created = community.created_at
+    known = [created is None or d.week_bounds(week.week, community.timezone)[1] > created for week in weeks]
+    weeks = [week if is_known else d.WeekHealth(week=week.week) for week, is_known in zip(weeks, known, strict=True)]
     first_week = not any(week.has_data for week in weeks[:-1])
 
     def metric(
@@ -685,7 +689,7 @@ def health_report(community: Community, snapshot: d.Snapshot, words: Words) -> H
 
     answered = [week.answered_share for week in weeks]
     median = [week.median_first_reply_seconds for week in weeks]
-    active = [week.active_share for week in weeks]
+    active = [week.active_share if week.members else None for week in weeks]
     newcomers = [float(week.newcomers_posted) if week.newcomers else None for week in weeks]
     polls = [week.poll_participation for week in weeks]
     lost = [float(week.lost_reach) if week.has_data else None for week in weeks]
