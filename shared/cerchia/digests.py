@@ -639,10 +639,8 @@ def health_report(community: Community, snapshot: d.Snapshot, words: Words) -> H
     if not weeks:
         return Health("", True, [])
     current = weeks[-1]
-    # weeks that ended before the community existed in Cerchia know nothing: no bar, no comparison
-    created = community.created_at
-    known = [created is None or d.week_bounds(week.week, community.timezone)[1] > created for week in weeks]
-    weeks = [week if is_known else d.WeekHealth(week=week.week) for week, is_known in zip(weeks, known, strict=True)]
+    # a past week in which nothing happened (before the community came to Cerchia) has no bar and no comparison
+    weeks = [week if week.has_data else d.WeekHealth(week=week.week) for week in weeks[:-1]] + [current]
     first_week = not any(week.has_data for week in weeks[:-1])
 
     def metric(

@@ -296,8 +296,8 @@ class WeekHealth(BaseModel):
 
     @property
     def has_data(self) -> bool:
-        """Whether anything at all is known about this week (before the community existed: nothing)."""
-        return bool(self.members or self.posts or self.poll_eligible)
+        """Whether anything happened this week (a week before the community came to Cerchia: nothing)."""
+        return bool(self.posts or self.active or self.newcomers or self.poll_eligible or self.lost_reach)
 
 
 def people(members: Iterable[Member]) -> list[Member]:
