@@ -195,4 +195,5 @@ def test_the_first_week_says_once_that_trends_start_next_week_and_draws_no_trend
 
     assert text.count("il confronto con la settimana prima e l'andamento delle ultime otto settimane arrivano") == 1
     assert "Ultime 8 settimane" not in text and "rispetto alla settimana scorsa" not in text
-    assert "niente da confrontare" not in text
+    assert "niente da confrontare" not in text and "le barre mostrano" not in text
+    assert "ecco com'è andata la settimana 23–29 novembre in Lievito & Co." in text
