@@ -66,3 +66,32 @@ def test_two_one_clicks_count_one_unsubscribe_in_the_week_of_the_leader_report(c
 
     weeks = digest_store.week_activities(get_store(), community.community_id, ["2026-W48"])
     assert weeks["2026-W48"].unsubscribed == frozenset({"u_1042"})
+
+
+def test_cr_lf_in_a_configured_community_name_adds_no_header_to_the_welcome(community, ingest, welcome):
+    from raw_mail import fields
+
+    from cerchia.communities import configure_community
+
+    configure_community(community.community_id, {"name": "Lievito\r\nBcc: everyone@example.com"})
+    ingest(community, event("member_joined"))
+    welcome(community.community_id, "u_1042")
+
+    raw = _welcome_of("giulia.rossi@example.com")
+    assert b"bcc" not in [name for name, _ in fields(raw)]
+    assert decoded_display_name(field(raw, "From")) == "Marco · Lievito Bcc: everyone@example.com"
+
+
+def test_bidi_overrides_in_a_member_name_never_reach_the_welcome(community, ingest, welcome):
+    import email
+    import email.policy
+
+    ingest(community, event("member_joined", name="Giulia\u202e Rossi\u2066"))
+    welcome(community.community_id, "u_1042")
+
+    raw = _welcome_of("giulia.rossi@example.com")
+    assert decoded_display_name(field(raw, "To")) == "Giulia Rossi"
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    for part in ("plain", "html"):
+        body = message.get_body((part,))
+        assert body is not None and "\u202e" not in str(body.get_content()) and "\u2066" not in str(body.get_content())
