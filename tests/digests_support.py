@@ -114,13 +114,13 @@ def sent_at(mail: EmailMessage) -> datetime:
 def html(mail: EmailMessage) -> str:
     part = mail.get_body(("html",))
     assert part is not None
-    return str(part.get_content())
+    return str(part.get_content()).replace("\r\n", "\n")  # lines end with CRLF on the wire
 
 
 def text(mail: EmailMessage) -> str:
     part = mail.get_body(("plain",))
     assert part is not None
-    return str(part.get_content())
+    return str(part.get_content()).replace("\r\n", "\n")  # lines end with CRLF on the wire
 
 
 def of_kind(outbox: Callable[[], list[EmailMessage]], kind: str) -> list[EmailMessage]:

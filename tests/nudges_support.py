@@ -81,11 +81,11 @@ def to(messages: list[Any], address: str) -> list[Any]:
 
 
 def text(message: Any) -> str:
-    return str(message.get_body(("plain",)).get_content())
+    return str(message.get_body(("plain",)).get_content()).replace("\r\n", "\n")  # lines end with CRLF on the wire
 
 
 def html(message: Any) -> str:
-    return str(message.get_body(("html",)).get_content())
+    return str(message.get_body(("html",)).get_content()).replace("\r\n", "\n")  # lines end with CRLF on the wire
 
 
 def write_posts(community_id: str, total: int, unanswered: int, now: datetime) -> None:

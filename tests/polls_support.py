@@ -156,11 +156,11 @@ def kind_of(message: Any) -> str:
 
 
 def html_of(message: Any) -> str:
-    return str(message.get_body(("html",)).get_content())
+    return str(message.get_body(("html",)).get_content()).replace("\r\n", "\n")  # lines end with CRLF on the wire
 
 
 def text_of(message: Any) -> str:
-    return str(message.get_body(("plain",)).get_content())
+    return str(message.get_body(("plain",)).get_content()).replace("\r\n", "\n")  # lines end with CRLF on the wire
 
 
 def vote_tokens(message: Any) -> list[str]:

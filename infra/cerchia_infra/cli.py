@@ -262,7 +262,7 @@ def register_community_configure(community: Subcommands) -> None:
         description="Change settings of a community and print them as JSON. "
         "Settings: name, purpose, timezone, locale, leader_name, unanswered_after_hours (1-336), "
         "include_leader_posts, newcomer_after_days, quiet_start_hour, quiet_end_hour, digest_day (1=Monday..7), "
-        "digest_hour (0-23).",
+        "digest_hour (0-23), reply_to (where replies to welcome, newcomer and poll emails go; empty: the leader).",
     )
     add_stack_target(configure)
     configure.add_argument("--community-id", required=True)

@@ -12,6 +12,7 @@ from datetime import datetime
 from cerchia import clock
 from cerchia.domain.events import TimeZone, _locale
 from cerchia.domain.models import Community
+from cerchia.domain.text import clean
 from cerchia.errors import InvalidInput, Unauthorized
 from cerchia.i18n import LOCALES
 
@@ -43,6 +44,7 @@ def create_community(
 
     from cerchia.store import get_store
 
+    name, leader_name, purpose = clean(name), clean(leader_name or ""), clean(purpose or "")
     problems: dict[str, str] = {}
     if not name.strip():
         problems["name"] = "must not be empty"
@@ -91,14 +93,16 @@ def authenticate_leader(community: Community | None, authorization: str | None) 
 # Settings a leader or operator may change after creation (`cerchia community configure`).
 CONFIGURABLE = (
     "name", "purpose", "timezone", "locale", "leader_name", "unanswered_after_hours", "include_leader_posts",
-    "newcomer_after_days", "quiet_start_hour", "quiet_end_hour", "digest_day", "digest_hour",
+    "newcomer_after_days", "quiet_start_hour", "quiet_end_hour", "digest_day", "digest_hour", "reply_to",
     "community_url", "intro_url",
 )  # fmt: skip
+# Settings that are names people read: invisible characters are removed before they are stored.
+NAMES = ("name", "purpose", "leader_name")
 
 
 def configure_community(community_id: str, changes: dict[str, str]) -> Community:
     """Change some settings, validated like the model itself; the digest schedule follows its settings."""
-    from pydantic import TypeAdapter, ValidationError
+    from pydantic import EmailStr, TypeAdapter, ValidationError
 
     from cerchia.domain.events import _fields
     from cerchia.errors import NotFound
@@ -113,6 +117,17 @@ def configure_community(community_id: str, changes: dict[str, str]) -> Community
     before = store.get_community(community_id)
     if before is None:
         raise NotFound(f"No community {community_id}.")
+    changes = {key: clean(value) if key in NAMES else value for key, value in changes.items()}
+    if changes.get("reply_to"):
+        try:
+            changes["reply_to"] = TypeAdapter(EmailStr).validate_python(changes["reply_to"].strip())
+        except ValidationError:
+            raise InvalidInput(
+                "These settings are not valid.",
+                {
+                    "reply_to": "must be an email address such as leaders@example.org (or empty: replies go to the leader)"
+                },
+            ) from None
     if "timezone" in changes:
         try:
             TypeAdapter(TimeZone).validate_python(changes["timezone"])

@@ -173,6 +173,25 @@ def _still_unanswered(store: Store, snapshot: d.Snapshot) -> list[str]:
     ]
 
 
+# ------------------------------------------------------------------------------ lost reach
+
+
+def note_lost_reach(store: Store, community: Community, at: datetime, attribute: str, value: str) -> None:
+    """Count an unsubscribe, a bounce or a suppression in the leader report of the week it happened in.
+
+    Called where they are recorded (the unsubscribe and preference pages, SES feedback). Counting must
+    never undo them: a failure here is logged and forgotten.
+    """
+    from cerchia.store import digests as digest_store
+
+    try:
+        digest_store.note_in_week(store, community, at, attribute, value)
+    except Exception:
+        from cerchia.observability import logger
+
+        logger().exception("could not count lost reach for the leader report", extra={"attribute": attribute})
+
+
 # ------------------------------------------------------------------------------ the week's content
 
 
@@ -221,8 +240,17 @@ def build_snapshot(store: Store, community: Community, week: str, now: datetime)
         cards[post_id] for post_id in waiting_ids if post_id in cards and found[post_id].first_reply_at is None
     ][: d.UNANSWERED_KEPT]
     newcomers = d.new_members(members, start, end)
+    gone = frozenset(post_id for post_id, post in found.items() if post.deleted)
     health = [
-        d.week_health(past, activities[past], members, community, now, d.poll_tally(closed_by_week.get(past, [])))
+        d.week_health(
+            past,
+            activities[past],
+            members,
+            community,
+            now,
+            d.poll_tally(closed_by_week.get(past, [])),
+            gone if past == week else frozenset(),
+        )
         for past in weeks
     ]
     readers, leaders = _recipients(store, community, members, week, end)
@@ -437,6 +465,9 @@ class Words:
     def count(self, key: str, count: int) -> str:
         return self.t(f"{key}.{'one' if count == 1 else 'other'}", count=count)
 
+    def count_with(self, key: str, count: int, **values: Any) -> str:
+        return self.t(f"{key}.{'one' if count == 1 else 'other'}", count=count, **values)
+
     def day(self, instant: datetime) -> str:
         local = instant.astimezone(self.zone)
         return self.t(
@@ -530,7 +561,11 @@ class TrendBar:
 
 @dataclass(frozen=True)
 class Metric:
-    """One line of the health report: the value, the change from last week, eight weeks of bars."""
+    """One line of the health report: the value, the change from last week, eight weeks of bars.
+
+    `note` says more about the value (the posts still waiting beside the median); `bars` is empty in
+    a community's first week, when the report says once that trends start next week.
+    """
 
     name: str
     value: str
@@ -538,14 +573,30 @@ class Metric:
     tone: str  # "good", "bad", "flat" or "none"
     bars: list[TrendBar]
     trend_text: str
+    note: str = ""
 
 
-def health_metrics(community: Community, snapshot: d.Snapshot, words: Words) -> list[Metric]:
+@dataclass(frozen=True)
+class Health:
+    """The health section: who is counted, whether this is the first week, and the metrics with data."""
+
+    population: str
+    first_week: bool
+    metrics: list[Metric]
+
+
+def health_report(community: Community, snapshot: d.Snapshot, words: Words) -> Health:
+    """The metrics of the leader report. A metric with no data this week is left out; in the first week
+    there are no trends (one sentence says they start next week); every bar of a metric is drawn on one
+    scale (1.0 for shares, the largest of its eight weeks otherwise)."""
     t = words.t
     weeks = snapshot.health
     if not weeks:
-        return []
+        return Health("", True, [])
     current = weeks[-1]
+    # a past week in which nothing happened (before the community came to Cerchia) has no bar and no comparison
+    weeks = [week if week.has_data else d.WeekHealth(week=week.week) for week in weeks[:-1]] + [current]
+    first_week = not any(week.has_data for week in weeks[:-1])
 
     def metric(
         name: str,
@@ -555,7 +606,10 @@ def health_metrics(community: Community, snapshot: d.Snapshot, words: Words) -> 
         change_text: Callable[[float], str],
         higher_is_better: bool = True,
         scale: float | None = None,
+        note: str = "",
     ) -> Metric:
+        if first_week:
+            return Metric(name, value, "", "none", [], "", note)
         delta = d.change(values[-1], values[-2]) if len(values) > 1 else None
         if delta is None:
             change, tone = t("digests.leader.no_comparison"), "none"
@@ -574,7 +628,7 @@ def health_metrics(community: Community, snapshot: d.Snapshot, words: Words) -> 
             )
             for index, (height, health, text) in enumerate(zip(heights, weeks, texts, strict=True))
         ]
-        return Metric(name, value, change, tone, bars, " · ".join(texts))
+        return Metric(name, value, change, tone, bars, " · ".join(texts), note)
 
     def points(delta: float) -> str:
         return t("digests.leader.points", points=f"{round(delta * 100):+d}")
@@ -588,72 +642,113 @@ def health_metrics(community: Community, snapshot: d.Snapshot, words: Words) -> 
 
     answered = [week.answered_share for week in weeks]
     median = [week.median_first_reply_seconds for week in weeks]
-    active = [week.active_share for week in weeks]
-    newcomers = [float(week.newcomers_posted) if week.newcomers or week.newcomers_posted else None for week in weeks]
+    active = [week.active_share if week.members else None for week in weeks]
+    newcomers = [float(week.newcomers_posted) if week.newcomers else None for week in weeks]
     polls = [week.poll_participation for week in weeks]
-    metrics = [
-        metric(
-            t("digests.leader.answered", hours=community.unanswered_after_hours),
-            t(
-                "digests.leader.answered_value",
-                percent=words.percent(current.answered_share),
-                answered=current.answered_in_time,
-                decided=current.decided,
+    lost = [float(week.lost_reach) if week.has_data else None for week in weeks]
+    metrics: list[Metric] = []
+    if current.decided:
+        metrics.append(
+            metric(
+                t("digests.leader.answered", hours=community.unanswered_after_hours),
+                t(
+                    "digests.leader.answered_value",
+                    percent=words.percent(current.answered_share),
+                    answered=current.answered_in_time,
+                    decided=current.decided,
+                ),
+                answered,
+                [words.percent(value) for value in answered],
+                points,
+                scale=1.0,
             )
-            if current.decided
-            else t("digests.leader.answered_none"),
-            answered,
-            [words.percent(value) for value in answered],
-            points,
-            scale=1.0,
-        ),
+        )
+    if current.median_first_reply_seconds is not None or current.waiting:
+        waiting = (
+            words.count_with(
+                "health.still_waiting", current.waiting, oldest=words.duration(current.oldest_waiting_seconds)
+            )
+            if current.waiting
+            else ""
+        )
+        metrics.append(
+            metric(
+                t("digests.leader.median"),
+                (
+                    words.duration(current.median_first_reply_seconds)
+                    if current.median_first_reply_seconds is not None
+                    else t("health.no_reply_yet")
+                ),
+                median,
+                [words.duration(value) for value in median],
+                duration,
+                higher_is_better=False,
+                note=waiting,
+            )
+        )
+    if current.members:
+        metrics.append(
+            metric(
+                t("digests.leader.active"),
+                t(
+                    "digests.leader.active_value",
+                    active=current.active,
+                    members=current.members,
+                    percent=words.percent(current.active_share),
+                ),
+                active,
+                [words.percent(value) for value in active],
+                points,
+                scale=1.0,
+            )
+        )
+    if current.newcomers:
+        metrics.append(
+            metric(
+                t("digests.leader.newcomers"),
+                t("digests.leader.newcomers_value", posted=current.newcomers_posted, newcomers=current.newcomers),
+                newcomers,
+                [t("digests.none") if value is None else str(round(value)) for value in newcomers],
+                count,
+            )
+        )
+    if current.poll_eligible:
+        metrics.append(
+            metric(
+                t("digests.leader.polls"),
+                t(
+                    "digests.leader.polls_value",
+                    percent=words.percent(current.poll_participation),
+                    ballots=current.poll_ballots,
+                    eligible=current.poll_eligible,
+                ),
+                polls,
+                [words.percent(value) for value in polls],
+                points,
+                scale=1.0,
+            )
+        )
+    metrics.append(
         metric(
-            t("digests.leader.median"),
-            words.duration(current.median_first_reply_seconds),
-            median,
-            [words.duration(value) for value in median],
-            duration,
-            higher_is_better=False,
-        ),
-        metric(
-            t("digests.leader.active"),
+            t("health.lost_reach"),
             t(
-                "digests.leader.active_value",
-                active=current.active,
-                members=current.members,
-                percent=words.percent(current.active_share),
+                "health.lost_reach_value",
+                unsubscribes=current.unsubscribes,
+                bounces=current.bounces,
+                suppressed=current.suppressed,
             ),
-            active,
-            [words.percent(value) for value in active],
-            points,
-            scale=1.0,
-        ),
-        metric(
-            t("digests.leader.newcomers"),
-            t("digests.leader.newcomers_value", posted=current.newcomers_posted, newcomers=current.newcomers)
-            if current.newcomers
-            else t("digests.leader.newcomers_none"),
-            newcomers,
-            [t("digests.none") if value is None else str(round(value)) for value in newcomers],
+            lost,
+            [t("digests.none") if value is None else str(round(value)) for value in lost],
             count,
-        ),
-        metric(
-            t("digests.leader.polls"),
-            t(
-                "digests.leader.polls_value",
-                percent=words.percent(current.poll_participation),
-                ballots=current.poll_ballots,
-                eligible=current.poll_eligible,
-            )
-            if current.poll_eligible
-            else t("digests.leader.polls_none"),
-            polls,
-            [words.percent(value) for value in polls],
-            points,
-            scale=1.0,
-        ),
-    ]
-    return metrics
+            higher_is_better=False,
+        )
+    )
+    population = words.count_with("health.population", current.members)
+    return Health(population, first_week, metrics)
+
+
+def health_metrics(community: Community, snapshot: d.Snapshot, words: Words) -> list[Metric]:
+    return health_report(community, snapshot, words).metrics
 
 
 def compose_leader_digest(
@@ -679,7 +774,7 @@ def compose_leader_digest(
         {"week_range": week_range},
         preheader=words.t("digests.leader.preheader", community=community.name),
         snapshot=snapshot,
-        metrics=health_metrics(community, snapshot, words),
+        health=health_report(community, snapshot, words),
         unanswered=unanswered,
         top_posts=snapshot.top_posts[: d.TOP_POSTS_SHOWN],
         new_members=snapshot.new_members[: d.NEW_MEMBERS_SHOWN],

@@ -62,6 +62,8 @@ class Notification:
     recipients: int = 0
     feedback: tuple[Feedback, ...] = ()
     ignored: tuple[str, ...] = field(default=())  # why some recipients count for nothing (e.g. not-spam)
+    # The community the email was sent for, from its List-Id header (`<community-id.sender-domain>`).
+    community_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,17 @@ def _bare(address: str) -> str:
     return (parseaddr(address)[1] or address).strip()
 
 
+def community_of(mail: Mapping[str, Any]) -> str | None:
+    """The community id in the sent email's List-Id header (SES events carry the headers), if any."""
+    headers = mail.get("headers")
+    for header in headers if isinstance(headers, list) else []:
+        if isinstance(header, Mapping) and str(header.get("name", "")).lower() == "list-id":
+            list_id = str(header.get("value", "")).rpartition("<")[2].rstrip(">").strip()
+            label = list_id.partition(".")[0]
+            return label if label and len(label) <= 128 else None
+    return None
+
+
 def parse_notification(message: str | Mapping[str, Any], fallback_id: str, now: datetime) -> Notification:
     """Read an SES event or notification (the SNS message's text). Raises InvalidInput if it is not one.
 
@@ -146,6 +159,7 @@ def parse_notification(message: str | Mapping[str, Any], fallback_id: str, now: 
         hard = bounce.get("bounceType") == "Permanent"
         return Notification(
             event,
+            community_id=community_of(mail),
             recipients=len(_addresses(bounce.get("bouncedRecipients"))),
             feedback=tuple(
                 Feedback(
@@ -166,6 +180,7 @@ def parse_notification(message: str | Mapping[str, Any], fallback_id: str, now: 
             return Notification(event, recipients=0, ignored=("not-spam",) * len(addresses))
         return Notification(
             event,
+            community_id=community_of(mail),
             recipients=len(addresses),
             feedback=tuple(
                 Feedback(
@@ -216,6 +231,7 @@ def record_notification(message: str, sns_message_id: str, now: datetime) -> dic
             add("HardBounces")
         if outcome == "suppressed":
             add("AddressesSuppressed")
+        _count_in_report(store, notification.community_id, feedback, outcome)
         logger().info(
             "ses feedback",
             extra={
@@ -227,3 +243,20 @@ def record_notification(message: str, sns_message_id: str, now: datetime) -> dic
         )
     add("IgnoredComplaints", len(notification.ignored))
     return counts
+
+
+def _count_in_report(store: Any, community_id: str | None, feedback: Feedback, outcome: Recorded) -> None:
+    """The leader report of the community the email was for counts the bounce and the suppression."""
+    from cerchia.store import keys
+    from cerchia.store.suppression import address_hash
+
+    community = store.get_community(community_id) if community_id else None
+    if community is None:
+        return
+    from cerchia.digests import note_lost_reach
+
+    hashed = address_hash(feedback.address)
+    if feedback.kind != "complaint":
+        note_lost_reach(store, community, feedback.at, keys.WEEK_BOUNCED, hashed)
+    if outcome == "suppressed":
+        note_lost_reach(store, community, feedback.at, keys.WEEK_SUPPRESSED, hashed)

@@ -134,7 +134,7 @@ def unsubscribe(
     from cerchia import aws, links
     from cerchia.domain import rules
     from cerchia.i18n import translator
-    from cerchia.store import get_store
+    from cerchia.store import get_store, keys
 
     try:
         claims = links.verify(aws.link_secret(), "unsubscribe", token, now)
@@ -161,4 +161,8 @@ def unsubscribe(
         store.set_unsubscribed(community.community_id, member.member_id, True, now)
     except NotFound:
         return _message(locale, 404, "page.invalid_title", "page.not_found_body", community.name)
+    if not member.unsubscribed:
+        from cerchia.digests import note_lost_reach
+
+        note_lost_reach(store, community, now, keys.WEEK_UNSUBSCRIBED, member.member_id)
     return _message(locale, 200, "page.unsubscribed_title", "page.unsubscribed_body", community.name, preferences_path)

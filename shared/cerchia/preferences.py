@@ -169,6 +169,11 @@ def save(token: str, form: Mapping[str, str], now: datetime, fallback_locale: st
     for _ in range(SAVE_ATTEMPTS):
         try:
             save_choices(store, member, choices, now)
+            if not member.unsubscribed and not choices.emails:
+                from cerchia.digests import note_lost_reach
+                from cerchia.store import keys
+
+                note_lost_reach(store, community, now, keys.WEEK_UNSUBSCRIBED, member.member_id)
             return _form(community, member, choices, saved=True)
         except NotFound:
             return _message(choices.locale, 404, "page.invalid_title", "page.not_found_body", community.name)

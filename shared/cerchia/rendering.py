@@ -5,7 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from cerchia.domain.text import clean
 from cerchia.i18n import translator
+
+
+def _finalize(value: Any) -> Any:
+    """Every value a template prints loses NUL and bidi controls, even from rows stored before they were cleaned."""
+    # str.translate on markupsafe's Markup returns Markup: already-safe HTML stays safe, and is not escaped twice.
+    return clean(value) if isinstance(value, str) else value
 
 
 @lru_cache(maxsize=2)
@@ -19,6 +26,7 @@ def _environment(html: bool) -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
 
 

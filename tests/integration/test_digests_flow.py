@@ -162,7 +162,8 @@ def test_the_leader_report_shows_health_with_change_and_eight_week_bars(busy_wee
     assert "+67 punti rispetto alla settimana scorsa" in body_text
     assert "Ultime 8 settimane: — · — · — · — · — · — · 0% · 67%" in body_text
     assert "−1 giorno 2 h rispetto alla settimana scorsa" in body_text  # 30 h, then 3 h 30 min: faster
-    assert body_html.count('title="') == 2 + 2 + 1 + 1  # one bar per week with a value
+    # one bar per week with a value: answered, median, active, newcomers, unsubscribes-bounces-suppressed
+    assert body_html.count('title="') == 2 + 2 + 1 + 1 + 2
     assert "<svg" not in body_html and "<script" not in body_html
 
 

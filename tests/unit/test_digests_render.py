@@ -168,7 +168,8 @@ def test_the_leader_report_shows_each_metric_with_its_change_and_eight_bars():
     assert "Active members (posted, replied or voted): 5 of 10 (50%)" in outgoing.text
     assert "Newcomers who made a first post: 1 of 2" in outgoing.text
     assert "Quale termometro? (by Sara, waiting for 5 days 23 h)" in outgoing.text
-    assert outgoing.html.count('title="') == 8 + 1 + 8 + 1  # answered, median, active, newcomers; no polls
+    # answered, median, active, newcomers, unsubscribes-bounces-suppressed; no polls
+    assert outgoing.html.count('title="') == 8 + 1 + 8 + 1 + 8
     assert "#2e7d4f" in outgoing.html  # a change for the better is green
     assert "<svg" not in outgoing.html and "<script" not in outgoing.html.replace("&lt;script", "")
 

@@ -186,7 +186,8 @@ def test_week_health_counts_answers_in_time_median_active_members_and_newcomers(
     assert (health.answered_in_time, health.decided) == (1, 3)  # "fresh" still has time
     assert health.answered_share == pytest.approx(1 / 3)
     assert health.median_first_reply_seconds == (600 + threshold + 1) / 2
-    assert (health.active, health.members) == (2, 4)  # a stranger is not a member; u_5 left; no founder
+    # a stranger is not a member; u_5 left; the founder row counts (leaders are part of the population)
+    assert (health.active, health.members) == (2, 5)
     assert (health.newcomers, health.newcomers_posted) == (2, 1)
     assert health.poll_participation is None
 

@@ -82,7 +82,8 @@ def _body(message: EmailMessage, subtype: str) -> str:
     if part is None or part.get_content_subtype() != subtype:
         return ""
     try:
-        return str(part.get_content())
+        # on the wire every line ends with CRLF (RFC 5322); shown here as a client shows it
+        return str(part.get_content()).replace("\r\n", "\n")
     except (LookupError, ValueError):
         payload = part.get_payload(decode=True)
         return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""

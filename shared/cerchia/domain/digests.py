@@ -229,6 +229,9 @@ class WeekActivity:
     joins: int = 0
     active_members: frozenset[str] = frozenset()
     posters: frozenset[str] = frozenset()
+    unsubscribed: frozenset[str] = frozenset()  # member ids
+    bounced: frozenset[str] = frozenset()  # address hashes
+    suppressed: frozenset[str] = frozenset()  # address hashes
     post_points: Mapping[str, int] | None = None
     post_created: Mapping[str, int] | None = None  # epoch seconds
     first_replies: Mapping[str, int] | None = None  # seconds from post to first answer
@@ -248,7 +251,12 @@ class PollTally(BaseModel):
 
 
 class WeekHealth(BaseModel):
-    """A community's health for one week, as the leader digest shows it."""
+    """A community's health for one week, as the leader digest shows it (docs/digests.md defines each figure).
+
+    The population is the same everywhere: everyone who is a member, leaders included, one person
+    per email address (the leader named at creation and the same address joined from the platform are
+    one person), exactly as polls count who is eligible.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -256,13 +264,19 @@ class WeekHealth(BaseModel):
     posts: int = 0
     decided: int = 0  # posts answered, or whose answering time is over
     answered_in_time: int = 0
+    answered: int = 0  # posts with a first reply by someone other than their author
     median_first_reply_seconds: float | None = None
+    waiting: int = 0  # posts of the week with no reply yet, when the report was computed
+    oldest_waiting_seconds: float | None = None
     active: int = 0
     members: int = 0
     newcomers: int = 0
     newcomers_posted: int = 0
     poll_ballots: int = 0
     poll_eligible: int = 0
+    unsubscribes: int = 0
+    bounces: int = 0
+    suppressed: int = 0
 
     @property
     def answered_share(self) -> float | None:
@@ -276,6 +290,26 @@ class WeekHealth(BaseModel):
     def poll_participation(self) -> float | None:
         return self.poll_ballots / self.poll_eligible if self.poll_eligible else None
 
+    @property
+    def lost_reach(self) -> int:
+        return self.unsubscribes + self.bounces + self.suppressed
+
+    @property
+    def has_data(self) -> bool:
+        """Whether anything happened this week (a week before the community came to Cerchia: nothing)."""
+        return bool(self.posts or self.active or self.newcomers or self.poll_eligible or self.lost_reach)
+
+
+def people(members: Iterable[Member]) -> list[Member]:
+    """The report's population: one person per email address, the platform's row over the founder row."""
+    chosen: dict[str, Member] = {}
+    for member in members:
+        address = member.email.casefold() if member.email else f"#{member.member_id}"
+        current = chosen.get(address)
+        if current is None or (current.member_id == FOUNDER_ID and member.member_id != FOUNDER_ID):
+            chosen[address] = member
+    return list(chosen.values())
+
 
 def week_health(
     week_key: str,
@@ -284,42 +318,54 @@ def week_health(
     community: Community,
     as_of: datetime,
     polls: PollTally | None = None,
+    gone: frozenset[str] = frozenset(),
 ) -> WeekHealth:
-    """Health of one week from its aggregates and the member rows (founder row left out)."""
+    """Health of one week from its aggregates and the member rows. `gone`: posts deleted since (not waiting)."""
     start, end = week_bounds(week_key, community.timezone)
     threshold = community.unanswered_after_hours * 3600
-    created = activity.post_created or {}
+    created = {post_id: at for post_id, at in (activity.post_created or {}).items() if post_id not in gone}
     answers = activity.first_replies or {}
     decided = answered_in_time = 0
+    waited: list[float] = []
     for post_id, created_epoch in created.items():
         seconds = answers.get(post_id)
         if seconds is not None:
             decided += 1
             answered_in_time += seconds <= threshold
-        elif as_of.timestamp() - created_epoch >= threshold:
-            decided += 1
-    people = [member for member in members if member.member_id != FOUNDER_ID]
-    at_end = {member.member_id for member in people if member_at(member, end)}
+        else:
+            waited.append(max(0.0, as_of.timestamp() - created_epoch))
+            if as_of.timestamp() - created_epoch >= threshold:
+                decided += 1
+    everyone = people(members)
+    at_end = {member.member_id for member in everyone if member_at(member, end)}
+    # who joined during the week, whether they stayed or not (one who left without a word is a signal too)
     newcomers = {
         member.member_id
-        for member in people
+        for member in everyone
         if member.status != "provisional"
+        and member.member_id != FOUNDER_ID  # created with the community: not someone who joined
         and (started := membership_start(member)) is not None
         and start <= started < end
     }
-    first_replies = list(answers.values())
+    first_replies = [seconds for post_id, seconds in answers.items() if post_id in created]
     return WeekHealth(
         week=week_key,
         posts=activity.posts,
         decided=decided,
         answered_in_time=answered_in_time,
+        answered=len(first_replies),
         median_first_reply_seconds=float(statistics.median(first_replies)) if first_replies else None,
+        waiting=len(waited),
+        oldest_waiting_seconds=max(waited) if waited else None,
         active=len(activity.active_members & at_end),
         members=len(at_end),
         newcomers=len(newcomers),
         newcomers_posted=len(newcomers & activity.posters),
         poll_ballots=polls.ballots if polls else 0,
         poll_eligible=polls.eligible if polls else 0,
+        unsubscribes=len(activity.unsubscribed),
+        bounces=len(activity.bounced),
+        suppressed=len(activity.suppressed),
     )
 
 

@@ -10,16 +10,21 @@ from pydantic import (
     AfterValidator,
     AnyHttpUrl,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     StringConstraints,
     ValidationError,
 )
 
+from cerchia.domain.text import clean_input
 from cerchia.errors import InvalidInput
 
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-DisplayText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# Names and titles: NUL and bidi override/isolate characters are removed first (domain/text.py).
+DisplayText = Annotated[
+    str, BeforeValidator(clean_input), StringConstraints(strip_whitespace=True, min_length=1, max_length=300)
+]
 Role = Literal["member", "leader"]
 SUPPORTED_LOCALES = ("en", "it")
 

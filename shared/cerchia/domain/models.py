@@ -20,6 +20,8 @@ class Community(BaseModel):
     locale: str = "en"
     leader_name: str = ""
     leader_email: str = ""
+    # Where replies to the emails in the leader's voice go (welcome, newcomer, poll); "" = leader_email.
+    reply_to: str = ""
     webhook_secret: str = ""
     # After a rotation (the console), the previous secret still verifies webhooks until this instant.
     previous_webhook_secret: str = ""

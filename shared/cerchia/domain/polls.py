@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from cerchia.domain.events import Instant
 from cerchia.domain.models import Member
+from cerchia.domain.text import clean_input
 from cerchia.errors import InvalidInput
 
 PollKind = Literal["single", "multiple", "scale"]
@@ -38,8 +39,13 @@ MIN_OPEN_BEFORE_REMINDER = timedelta(hours=12)
 RESULTS_GRACE = timedelta(days=30)
 NOTHING_CHOSEN = "nothing chosen"
 
-Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
-OptionLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+# NUL and bidi override/isolate characters are removed before the lengths are checked (domain/text.py).
+Question = Annotated[
+    str, BeforeValidator(clean_input), StringConstraints(strip_whitespace=True, min_length=3, max_length=300)
+]
+OptionLabel = Annotated[
+    str, BeforeValidator(clean_input), StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
+]
 
 
 # ---------------------------------------------------------------------- the leader API's shapes

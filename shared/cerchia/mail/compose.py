@@ -15,6 +15,8 @@ from cerchia.domain import rules
 from cerchia.domain.models import Community
 from cerchia.mail.mime import Outgoing
 
+# Emails written in the leader's voice: they come from "Marco · Lievito & Co." and replies reach the leader.
+LEADER_VOICE = frozenset({"welcome", "newcomer", "poll", "poll-reminder"})
 UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=365)
 # Emails a leader receives carry "Open your console" with a fresh single-use link (cerchia.console).
 CONSOLE_LINK_KINDS = frozenset({"nudge", "leader-digest", "poll-results"})
@@ -65,6 +67,43 @@ def footer_why(kind: str, community: Community, recipient: Recipient, locale: st
     return t("footer.why_leader" if recipient.is_leader else "footer.why", community=community.name)
 
 
+@dataclass(frozen=True)
+class Sender:
+    """Who an email is from, where replies go and which list it belongs to (the `Outgoing` fields)."""
+
+    from_name: str
+    reply_to: str | None
+    reply_to_name: str
+    list_id: str
+    list_name: str
+
+
+def sender(kind: str, community: Community, sender_address: str) -> Sender:
+    """The community is the sender of every email; the leader speaks in the LEADER_VOICE ones.
+
+    The leader who speaks is the community's own leader, the one named when it was created
+    (`leader_name`, `leader_email`; `cerchia community configure --set leader_name=...`): a
+    community may have several leaders, but one voice. Replies go to `reply_to` when the community
+    set one, else to that leader. Digests, nudges and results have no Reply-To: nobody reads replies
+    to a report. `List-Id` is `<community-id.sender-domain>` (RFC 2919), the same for every email of
+    the community, so a member's filters and "mute" follow the community, not Cerchia.
+    """
+    from cerchia.domain.text import clean
+
+    name = " ".join(clean(community.name).split())
+    leader_first_name = (clean(community.leader_name).split() or [""])[0]
+    voice = kind in LEADER_VOICE
+    reply_to = (community.reply_to or community.leader_email) if voice else ""
+    domain = sender_address.rpartition("@")[2].lower() or "localhost"
+    return Sender(
+        from_name=f"{leader_first_name} · {name}" if voice and leader_first_name else name,
+        reply_to=reply_to or None,
+        reply_to_name=(community.leader_name if not community.reply_to else name) if reply_to else "",
+        list_id=f"{community.community_id.lower()}.{domain}",
+        list_name=name,
+    )
+
+
 def compose(
     kind: str,
     template: str,
@@ -81,6 +120,7 @@ def compose(
     """
     from cerchia.i18n import translator
     from cerchia.rendering import render
+    from cerchia.settings import get_settings
 
     locale = rules.resolve_locale(recipient.locale, community.locale)
     t = translator(locale)
@@ -101,6 +141,7 @@ def compose(
         from cerchia.console.sessions import email_link
 
         values["console_url"] = email_link(community.community_id, recipient.member_id, now)
+    voice = sender(kind, community, get_settings().sender_address)
     return Outgoing(
         kind=kind,
         to_address=recipient.email,
@@ -109,4 +150,9 @@ def compose(
         text=render(f"email/{template}.txt", locale, **values),
         html=render(f"email/{template}.html", locale, **values),
         unsubscribe_url=unsubscribe,
+        from_name=voice.from_name,
+        reply_to=voice.reply_to,
+        reply_to_name=voice.reply_to_name,
+        list_id=voice.list_id,
+        list_name=voice.list_name,
     )

@@ -7,8 +7,8 @@ that happened in the week: per-post numbers come from the week item that ingest 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from cerchia.domain.digests import Snapshot, WeekActivity
 from cerchia.domain.models import Member, Post
@@ -16,6 +16,9 @@ from cerchia.errors import Transient
 from cerchia.store import backoff, keys
 from cerchia.store.codec import from_item, to_item
 from cerchia.store.table import Store, member_from_image
+
+if TYPE_CHECKING:
+    from cerchia.domain.models import Community
 
 BATCH_GET_LIMIT = 100
 BATCH_GET_ATTEMPTS = 5
@@ -68,6 +71,9 @@ def week_activity(item: dict[str, Any] | None) -> WeekActivity:
         joins=int(item.get("joins", 0)),
         active_members=frozenset(item.get("active_members", ())) | frozenset(item.get("voters", ())),
         posters=frozenset(item.get(keys.WEEK_POSTERS, ())),
+        unsubscribed=frozenset(item.get(keys.WEEK_UNSUBSCRIBED, ())),
+        bounced=frozenset(item.get(keys.WEEK_BOUNCED, ())),
+        suppressed=frozenset(item.get(keys.WEEK_SUPPRESSED, ())),
         post_points=by_prefix[keys.WEEK_POST_POINTS],
         post_created=by_prefix[keys.WEEK_POST_CREATED],
         first_replies=by_prefix[keys.WEEK_POST_FIRST_REPLY],
@@ -83,6 +89,24 @@ def week_activities(store: Store, community_id: str, weeks: Iterable[str]) -> di
         if "week" in item
     }
     return {week: week_activity(items.get(week)) for week in wanted}
+
+
+def note_in_week(store: Store, community: Community, at: datetime, attribute: str, value: str) -> None:
+    """Add `value` to a string set of the community's week item at `at` (unsubscribes, bounces, suppressions).
+
+    A set, not a number: the same member or address noted twice (a retried request, a redelivered
+    notification) counts once.
+    """
+    from cerchia.domain.rules import week_of
+    from cerchia.store.table import _Update
+
+    week_key = week_of(at, community.timezone)
+    update = _Update(
+        keys.week(community.community_id, week_key),
+        adds={attribute: {value}},
+        sets={"entity": "week", "week": week_key},
+    )
+    store._call("update_item", **update.expression(store.table_name))
 
 
 # ------------------------------------------------------------------ posts, members, member weeks

@@ -180,6 +180,11 @@ WEEK_POST_CREATED = "t#"
 WEEK_POST_FIRST_REPLY = "f#"
 # Members who wrote a post that week (a string set next to `active_members`).
 WEEK_POSTERS = "posters"
+# The week's lost reach, as string sets (a retried write adds nothing): members who unsubscribed, and
+# hashes (store.suppression.address_hash) of addresses that bounced or were suppressed that week.
+WEEK_UNSUBSCRIBED = "unsubscribed_members"
+WEEK_BOUNCED = "bounced_addresses"
+WEEK_SUPPRESSED = "suppressed_addresses"
 
 
 def week_post_points(post_id: str) -> str:
