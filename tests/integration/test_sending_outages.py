@@ -221,6 +221,21 @@ def test_a_welcome_refused_for_its_recipient_is_recorded_refused_not_sent(commun
     assert ses.attempts == ["giulia.rossi@example.com"]
 
 
+def test_a_welcome_to_an_address_no_mail_header_can_carry_is_refused_once_not_retried_forever(
+    community, ingest, welcome, ses, outbox
+):
+    joined = event("member_joined")
+    joined["data"]["email"] = "giulìa@example.com"  # valid (SMTPUTF8), but not writable in our headers
+    ingest(community, joined)
+
+    assert welcome(community.community_id, "u_1042") == {"batchItemFailures": []}
+    assert welcome(community.community_id, "u_1042") == {"batchItemFailures": []}
+
+    assert outbox() == []
+    assert welcome_status(community.community_id, "u_1042") == "refused"
+    assert ses.attempts == []
+
+
 def test_a_nudge_held_through_an_outage_of_hours_reaches_each_leader_once_when_sending_works_again(
     community, ingest, ses, clock, outbox
 ):

@@ -57,6 +57,10 @@ def header_text(value: str) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in clean(value)).split())
 
 
+class UnwritableAddress(ValueError):
+    """The recipient's address cannot be written in a mail header (e.g. a non-ASCII local part)."""
+
+
 def mailbox(display_name: str, address: str) -> str:
     """`"Name" <local@domain>` as it is written in the header: a quoted string when the name is ASCII,
     RFC 2047 encoded words (base64, UTF-8) when it is not. Raises ValueError for an address that
@@ -151,7 +155,10 @@ def build(outgoing: Outgoing, *, sender_address: str, sender_name: str, sent_at:
     message = EmailMessage(policy=POLICY)
     domain = sender_address.rpartition("@")[2]
     message["From"] = mailbox(outgoing.from_name or sender_name, sender_address)
-    message["To"] = mailbox(outgoing.to_name, outgoing.to_address)
+    try:
+        message["To"] = mailbox(outgoing.to_name, outgoing.to_address)
+    except ValueError:
+        raise UnwritableAddress("The recipient's address cannot be written in a mail header.") from None
     if outgoing.reply_to:
         message["Reply-To"] = mailbox(outgoing.reply_to_name, outgoing.reply_to)
     message["Subject"] = header_text(outgoing.subject)

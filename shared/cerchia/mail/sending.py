@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from cerchia.errors import Transient
-from cerchia.mail.mime import Outgoing, build
+from cerchia.mail.mime import Outgoing, UnwritableAddress, build
 
 THROTTLING_CODES = {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"}
 # The account (or its configuration) cannot send: nothing about this recipient is wrong.
@@ -255,7 +255,13 @@ def deliver_once(
             store.release_email(claim)
             _count("EmailsSuppressed", kind)
             return "suppressed"
-        message = build(outgoing, sender_address=settings.sender_address, sender_name=settings.sender_name, sent_at=now)
+        try:
+            message = build(
+                outgoing, sender_address=settings.sender_address, sender_name=settings.sender_name, sent_at=now
+            )
+        except UnwritableAddress:
+            # SES cannot take it either (no SMTPUTF8): this recipient is refused, the others go on.
+            raise Rejected("UnwritableAddress", "The address cannot be written in a mail header.") from None
         (pace or pacer().wait)()
         message_id = send_raw(
             ses_client(),
