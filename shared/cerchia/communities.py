@@ -91,8 +91,9 @@ def authenticate_leader(community: Community | None, authorization: str | None) 
 # Settings a leader or operator may change after creation (`cerchia community configure`).
 CONFIGURABLE = (
     "name", "purpose", "timezone", "locale", "leader_name", "unanswered_after_hours", "include_leader_posts",
-    "newcomer_after_days", "quiet_start_hour", "quiet_end_hour", "digest_day", "digest_hour",
+    "newcomer_after_days", "quiet_start_hour", "quiet_end_hour", "digest_day", "digest_hour", "url", "intro_url",
 )  # fmt: skip
+LINK_SETTINGS = ("url", "intro_url")
 
 
 def configure_community(community_id: str, changes: dict[str, str]) -> Community:
@@ -117,6 +118,13 @@ def configure_community(community_id: str, changes: dict[str, str]) -> Community
             TypeAdapter(TimeZone).validate_python(changes["timezone"])
         except ValidationError:
             raise InvalidInput("These settings are not valid.", {"timezone": "must be an IANA time zone"}) from None
+    wrong_links = {
+        name: "must be a web address starting with https:// (e.g. https://forum.example/t/introductions), or empty"
+        for name in LINK_SETTINGS
+        if changes.get(name) and not str(changes[name]).startswith(("https://", "http://"))
+    }
+    if wrong_links:
+        raise InvalidInput("These settings are not valid.", wrong_links)
     try:
         after = Community.model_validate({**before.model_dump(), **changes})
     except ValidationError as error:

@@ -61,7 +61,7 @@ def test_at_send_at_every_member_gets_exactly_one_poll_email_with_one_button_per
     assert sam["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     giulia = _one(emails, "giulia.rossi@example.com")
     assert _subject(giulia) == "Ci dici la tua? Quale giorno preferite per il laboratorio di lievito madre?"
-    assert "Si può rispondere fino a sabato 28 novembre alle 18:00." in text_of(giulia)
+    assert "Il sondaggio chiude sabato 28 novembre alle 18:00 (ora di Roma)." in text_of(giulia)
     assert polls.read_poll(poll_id)["json"]["status"] == "open"
     assert polls.read_poll(poll_id)["json"]["eligible"] == 4
     assert get_store().get_job("poll", poll_id).due == clock.now().replace(hour=17, day=27, minute=0)
@@ -243,7 +243,7 @@ def test_close_sends_results_with_bars_and_participation_to_leaders_and_voters(p
     html = html_of(leader)
     assert _subject(leader) == "Risultati: Quale giorno preferite per il laboratorio di lievito madre?"
     assert 'width="67%"' in html and 'width="33%"' in html
-    assert "Hanno risposto in 3 su 4 (75%)." in html
+    assert "Hanno risposto 3 persone su 4 (75%)." in html
     assert "<svg" not in html and "<script" not in html
     for name in ("Sam Lee", "Priya Nair", "Giulia Rossi"):
         assert name not in html

@@ -20,6 +20,10 @@ class Community(BaseModel):
     locale: str = "en"
     leader_name: str = ""
     leader_email: str = ""
+    # Where members go: the community's home page, and where newcomers introduce themselves
+    # (an introductions thread); the welcome's main button opens intro_url, else url.
+    url: str = ""
+    intro_url: str = ""
     webhook_secret: str = ""
     api_key_hash: str = ""
     created_at: datetime | None = None
@@ -46,6 +50,8 @@ class Member(BaseModel):
     member_id: str
     email: str = ""
     name: str = ""
+    # The name emails greet them by ("Ciao Giulia,"); empty: the first word of `name`.
+    first_name: str = ""
     locale: str | None = None
     timezone: str | None = None
     role: Literal["member", "leader"] = "member"

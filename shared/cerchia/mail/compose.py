@@ -28,6 +28,14 @@ class Recipient:
     locale: str | None = None
     member_id: str | None = None
     is_leader: bool = False
+    given_name: str = ""
+
+    @property
+    def first_name(self) -> str:
+        """How emails greet them: the first name they gave, else the first word of their name."""
+        from cerchia.domain.rules import first_name
+
+        return first_name(self.given_name, self.name)
 
 
 def public_url(path: str) -> str:
@@ -77,14 +85,16 @@ def compose(
 
     Pass `footer_why=...` in the context to say more precisely why this recipient gets this email.
     """
-    from cerchia.i18n import translator
     from cerchia.rendering import render
 
     locale = rules.resolve_locale(recipient.locale, community.locale)
-    t = translator(locale)
     unsubscribe = unsubscribe_url(community.community_id, recipient.member_id, now) if recipient.member_id else None
     preferences = preferences_url(community.community_id, recipient.member_id, now) if recipient.member_id else None
-    subject = t(subject_key, community=community.name, name=recipient.name, **(subject_values or {}))
+    from cerchia.formatting import fit_subject
+
+    values_of_subject = {"community": community.name, "name": recipient.first_name, **(subject_values or {})}
+    # titles and questions are cut first (with an ellipsis), the names only if that is not enough
+    subject = fit_subject(locale, subject_key, values_of_subject, [*(subject_values or {}), "name", "community"])
     values = {
         "community": community,
         "recipient": recipient,
