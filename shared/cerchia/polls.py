@@ -306,7 +306,7 @@ def compose_poll_email(kind: str, community: Community, poll: Poll, member: Memb
     context: dict[str, Any] = {
         "poll": poll,
         "member": member,
-        "asker": community.leader_name or community.name,
+        "asker": _asker_name(community, poll),
         "closes": when(poll.close_at, timezone, locale),
     }
     if kind == "poll-results":
@@ -334,6 +334,17 @@ def compose_poll_email(kind: str, community: Community, poll: Poll, member: Memb
         {"question": poll.question},
         **context,
     )
+
+
+def _asker_name(community: Community, poll: Poll) -> str:
+    """Who asks, as the email names them: the member who created the poll, else the community's leader."""
+    if poll.author_id:
+        from cerchia.store import get_store
+
+        author = get_store().get_member(community.community_id, poll.author_id)
+        if author is not None and author.name:
+            return author.name
+    return community.leader_name or community.name
 
 
 def _results_line(locale: str, counted: Tally) -> str:

@@ -11,7 +11,15 @@ from cerchia.preferences import Choices, _form, current_choices, parse_choices
 from preferences_support import checked, selected
 
 COMMUNITY = Community(community_id="c_1", name="Trail Runners <Bay Area>", timezone="Europe/London", locale="en")
-MEMBER = Member(community_id="c_1", member_id="u_1", email="ana@example.com", name="Ana Lima", first_name="Ana <b>", locale="en", version=3)
+MEMBER = Member(
+    community_id="c_1",
+    member_id="u_1",
+    email="ana@example.com",
+    name="Ana Lima",
+    first_name="Ana <b>",
+    locale="en",
+    version=3,
+)
 LEADER = MEMBER.model_copy(update={"role": "leader", "member_id": "u_2", "timezone": "Europe/Rome"})
 MEMBER_FORM = {"emails": "on", "digest": "biweekly", "polls": "off", "locale": "it"}
 

@@ -1,0 +1,188 @@
+"""Issue 11: every email of a week, read as raw bytes, speaks naturally, greets by first name and asks one thing.
+
+The week (tests/emails_support.py) runs two communities through the real functions under moto; each
+test reads the emails as a mail client receives them.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from emails_support import ENGLISH_MEMBERS, ITALIAN_MEMBERS, moto_world, play_week
+
+KINDS = {"welcome", "nudge", "newcomer", "poll", "poll-reminder", "poll-results", "digest", "leader-digest"}
+# Forms that address the reader as a man (or a woman), and `voi` where `tu` is the rule. "il benvenuto"
+# and "un benvenuto" (the noun) are fine: "Ti diamo il benvenuto" fits everyone.
+GENDERED = [
+    r"(?<!il )(?<!un )\bbenvenut[oaie]\b",
+    r"\bunit[oaie]\b",
+    r"\bpers[oaie]\b(?! di vista)",
+    r"\bcontent[oaie]\b",
+    r"\bpront[oaie]\b",
+    r"\biscritt[oaie]\b",
+    r"\bsicur[oaie]\b",
+    r"\barrivat[oi]\b",
+    r"\binteressat[oaie]\b",
+    r"\bcar[oa] \w+,",
+    r"\bbravissim[oaie]\b",
+    r"\bbenvenuti\b",
+    r"\bchiedetemi\b",
+    r"\bscrivete\b",
+    r"\bvostr[oaie]\b",
+]
+FIRST_NAMES = {
+    address: first_name or name.split()[0] for _, name, address, _, first_name in [*ITALIAN_MEMBERS, *ENGLISH_MEMBERS]
+} | {"marco.bianchi@example.com": "Marco", "sam.lee@example.com": "Sam"}
+
+
+@pytest.fixture(scope="module")
+def week():
+    """One week for the whole module: it takes a while to play, and every test only reads what it sent."""
+    with moto_world() as world:
+        yield play_week(*world)
+
+
+def words_of(html: str) -> str:
+    """What a reader sees of an HTML part: no tags, no comments, entities decoded."""
+    text = re.sub(r"<!--.*?-->|<style.*?</style>|<title>.*?</title>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", text)).split())
+
+
+def address_of(mail) -> str:
+    return mail.to.rsplit("<", 1)[1].rstrip(">")
+
+
+def test_every_kind_of_email_goes_out_in_both_languages(week):
+    sent = {(mail.kind, mail.locale) for mail in week.emails()}
+
+    assert {(kind, locale) for kind in KINDS for locale in ("it", "en")} <= sent
+
+
+def test_no_italian_email_addresses_its_reader_as_a_man_or_a_woman_or_as_voi(week):
+    italian = [mail for mail in week.emails() if mail.locale == "it"]
+    assert {mail.kind for mail in italian} >= KINDS
+
+    for mail in italian:
+        for part in (mail.text, words_of(mail.html), mail.subject):
+            # what members wrote (posts, poll questions) is theirs: only Cerchia's words are judged
+            ours = part.replace("Quale farina usate per il pane di tutti i giorni a casa vostra?", "")
+            found = [pattern for pattern in GENDERED if re.search(pattern, ours, flags=re.I)]
+            assert found == [], (mail.kind, found, ours[:400])
+
+
+def test_every_email_greets_its_reader_by_first_name_only(week):
+    for mail in week.emails():
+        first = FIRST_NAMES[address_of(mail)]
+        greeting = mail.text.splitlines()[0]
+
+        assert greeting == ("Ciao" if mail.locale == "it" else "Hi") + f" {first},", (mail.kind, greeting)
+        assert f"{first}," in words_of(mail.html)
+    luca = [mail for mail in week.emails() if address_of(mail) == "luca.ferri@example.com"]
+    assert luca and all("Luca" not in mail.text.splitlines()[0] for mail in luca)  # he said "Luchino"
+
+
+def test_every_subject_fits_in_sixty_characters_and_long_titles_end_with_an_ellipsis(week):
+    emails = week.emails()
+
+    assert all(len(mail.subject) <= 60 for mail in emails), [m.subject for m in emails if len(m.subject) > 60]
+    nudges = [mail.subject for mail in emails if mail.kind == "nudge"]
+    assert "Aspetta una risposta: «Farina di tipo 1 o integrale per il…»" in nudges
+    assert "Promemoria: «Farina di tipo 1…» aspetta ancora una risposta" in nudges
+    assert "Reminder: “Best shoes for muddy…” still waits for an answer" in nudges
+
+
+def test_whoever_asked_a_poll_gets_its_results_but_never_the_poll_or_its_reminder(week):
+    emails = week.emails()
+
+    def kinds_for(address: str) -> set[str]:
+        return {mail.kind for mail in emails if address_of(mail) == address and mail.kind.startswith("poll")}
+
+    assert kinds_for("marco.bianchi@example.com") == {"poll-results"}  # the leader asked the Italian poll
+    assert kinds_for("tom.hughes@example.com") == {"poll-results"}  # a member asked the English one
+    assert kinds_for("sam.lee@example.com") == {"poll", "poll-reminder", "poll-results"}  # not his poll
+    [results] = [m for m in emails if m.kind == "poll-results" and address_of(m) == "tom.hughes@example.com"]
+    assert "You asked this question, so you get the results rather than the poll." in results.text
+
+
+def test_closing_times_say_their_time_zone_in_words(week):
+    emails = week.emails()
+    [giulia] = [m for m in emails if m.kind == "poll" and address_of(m) == "giulia.rossi@example.com"]
+    [maya] = [m for m in emails if m.kind == "poll" and address_of(m) == "maya.patel@example.com"]
+
+    # play_week's polls close on Thursday 26 November at 10:10 UTC
+    assert "Il sondaggio chiude giovedì 26 novembre alle 11:10 (ora di Roma)." in giulia.text
+    assert "The poll closes on Thursday 26 November at 02:10 (Los Angeles time)." in maya.text
+    assert "Tom Hughes would like to know what you think:" in maya.text  # the member who asked
+    assert "Europe/Rome" not in giulia.html and "America/Los_Angeles" not in maya.html
+
+
+def test_each_member_email_leads_to_one_main_action(week):
+    emails = week.emails()
+
+    def one(kind: str, address: str):
+        [mail] = [m for m in emails if m.kind == kind and address_of(m) == address]
+        return mail
+
+    welcome_it = one("welcome", "sara.conti@example.com")
+    assert "Presentati: https://forum.lievito.example/t/presentazioni" in welcome_it.text
+    # her own question is not recommended to her; the heading counts the one post listed
+    assert "Farina di tipo 1" not in welcome_it.html and "La mia prima pagnotta" in welcome_it.html
+    assert "Un post da leggere" in welcome_it.text and "Qualche post" not in welcome_it.text
+    welcome_en = one("welcome", "joe.king@example.com")
+    assert "Introduce yourself: https://club.trail.example/" in welcome_en.text
+    assert "A few posts worth reading" in welcome_en.text
+    newcomer = one("newcomer", "paolo.greco@example.com")
+    assert "https://forum.lievito.example/t/presentazioni" in newcomer.html
+    assert "https://forum.lievito.example/t/1" in newcomer.html  # the open question, as a button
+    digest = one("digest", "maya.patel@example.com")
+    assert "Go to the community: https://club.trail.example/" in digest.text
+    luca = one("digest", "luca.ferri@example.com")
+    assert "Vai alla conversazione: https://forum.lievito.example/t/2" in luca.text  # his week links his post
+    for post in re.findall(r"^- (.+)$", digest.text, flags=re.M):
+        assert post  # every listed post is followed by its link in the text part
+    assert all(mail.links("u") for mail in emails if mail.kind != "leader-digest")
+
+
+def test_the_say_hello_nudge_says_why_it_came_and_links_the_newcomers(week):
+    [hello] = [m for m in week.emails() if m.kind == "nudge" and "Nuovi volti" in m.subject]
+
+    assert "una persona appena arrivata non ha ancora salutato" in hello.text
+    assert "una conversazione aspetta qualcuno" not in hello.text
+    assert "Fai un saluto: https://forum.lievito.example/t/presentazioni" in hello.text
+    assert '<a href="https://forum.lievito.example/t/presentazioni"' in hello.html
+
+
+def test_no_reply_needed_still_works_after_i_will_answer_it(week):
+    from cerchia import nudges
+    from cerchia.store import get_store
+    from cerchia.store import nudges as nudge_store
+
+    [first] = [m for m in week.emails() if m.kind == "nudge" and m.subject.startswith("Aspetta una risposta")]
+    claim, dismiss = (link.rsplit("/", 1)[1] for link in first.links("n")[:2])
+
+    now = week.clock.now()
+    claimed = nudges.nudge_link_page(claim, True, now)
+    asked = nudges.nudge_link_page(dismiss, False, now)
+    dismissed = nudges.nudge_link_page(dismiss, True, now)
+
+    assert claimed.status == 200 and "Te ne occupi tu, grazie!" in claimed.html
+    assert asked.status == 200 and "Questo post non ha bisogno di risposta?" in asked.html
+    assert dismissed.status == 200 and "Fatto: niente più promemoria" in dismissed.html
+    post = nudge_store.get_post(get_store(), week.italian.community_id, "it_p1")
+    assert post is not None and post["nudge_stage"] == "dismissed"
+
+
+def test_the_html_is_built_for_outlook_dark_mode_and_previews(week):
+    for mail in week.emails():
+        html = mail.html
+        # buttons: padding sits on table cells; Outlook ignores it on links
+        assert not re.search(r'<a [^>]*style="[^"]*padding', html), mail.kind
+        assert '<!--[if mso]><table role="presentation" width="600"' in html
+        assert '<meta name="color-scheme" content="light dark">' in html
+        assert '<meta name="supported-color-schemes" content="light dark">' in html
+        assert "&#847;&zwnj;&nbsp;" * 20 in html  # the preheader's filler
+        assert not re.search(r"<div[^>]*[;\"]height:\d+px", html), mail.kind  # bars are table cells with widths
+    [report] = [m for m in week.emails() if m.kind == "leader-digest" and m.locale == "en"]
+    assert re.search(r'<td width="\d+%" bgcolor="#c8553d"', report.html)
