@@ -104,9 +104,12 @@ class Week:
     english: Any
     start: datetime
     clock: MovableClock
+    sweeper: Sweeper
+    sent: list[RawEmail] = field(default_factory=list)
 
     def emails(self) -> list[RawEmail]:
-        return sent_raw()
+        """What the week sent (later tests may send more; they read sent_raw() themselves)."""
+        return list(self.sent)
 
 
 ITALIAN_MEMBERS = [
@@ -329,4 +332,4 @@ def play_week(community: Any, english_community: Any, ingest: Any, welcome: Any,
     send(community, "reaction_added", post_id="it_p2", member_id="it_paolo")
     sweeper.until(datetime(2026, 11, 30, 18, 0, tzinfo=start.tzinfo))
     assert sweeper.failures == []
-    return Week(community, english_community, start, clock)
+    return Week(community, english_community, start, clock, sweeper, sent_raw())

@@ -7,6 +7,7 @@ test reads the emails as a mail client receives them.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -186,3 +187,84 @@ def test_the_html_is_built_for_outlook_dark_mode_and_previews(week):
         assert not re.search(r"<div[^>]*[;\"]height:\d+px", html), mail.kind  # bars are table cells with widths
     [report] = [m for m in week.emails() if m.kind == "leader-digest" and m.locale == "en"]
     assert re.search(r'<td width="\d+%" bgcolor="#c8553d"', report.html)
+
+
+@pytest.mark.browser
+def test_every_email_and_page_reads_well_on_a_phone(week):
+    """Every kind of email in both languages, and every page a link opens, in chromium at 390 px."""
+    from pathlib import Path
+
+    from emails_support import sent_raw
+
+    from cerchia import nudges, pages, polls, preferences
+    from cerchia.domain.polls import NewPoll
+    from cerchia.store import get_store
+    from support import ROOT
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium; run `make browser` to install it.")
+    from playwright.sync_api import sync_playwright
+
+    emails = week.emails()
+    now = week.clock.now()
+    # a poll still open, so that its vote form can be seen (the week's polls have closed)
+    trail = get_store().get_community(week.english.community_id)
+    assert trail is not None
+    polls.create_poll(
+        trail,
+        NewPoll(
+            question="Trail or road for the charity run?", options=["Trail", "Road"], close_at=now + timedelta(days=2)
+        ),
+        now,
+    )
+    week.clock.advance(minutes=1)
+    week.sweeper.until(week.clock.now())
+    now = week.clock.now()
+    [ballot] = [m for m in sent_raw() if m.kind == "poll" and "charity run" in m.subject and "maya" in m.to]
+    token = {kind: mail.links(kind)[0].rsplit("/", 1)[1] for kind, mail in (("u", ballot), ("p", ballot))}
+    [reminder] = [m for m in emails if m.kind == "nudge" and m.subject.startswith("Reminder:")]
+    claim, dismiss = (link.rsplit("/", 1)[1] for link in reminder.links("n")[:2])
+    [italian] = [m for m in emails if m.kind == "digest" and "giulia" in m.to]
+    italian_token = {kind: italian.links(kind)[0].rsplit("/", 1)[1] for kind in ("u", "p")}
+    screens = {
+        "unsubscribe-en": pages.unsubscribe(token["u"], False, now),
+        "unsubscribe-it": pages.unsubscribe(italian_token["u"], False, now),
+        "preferences-en": preferences.show(token["p"], now),
+        "preferences-it": preferences.show(italian_token["p"], now),
+        "vote-en": polls.vote_page(ballot.links("v")[0].rsplit("/", 1)[1], now),
+        "nudge-claim-en": nudges.nudge_link_page(claim, False, now),
+        "nudge-dismiss-en": nudges.nudge_link_page(dismiss, False, now),
+        "nudge-claimed-en": nudges.nudge_link_page(claim, True, now),
+        "nudge-dismissed-after-claim-en": nudges.nudge_link_page(dismiss, True, now),
+    }
+    assert all(page.status == 200 for page in screens.values()), {k: p.status for k, p in screens.items()}
+    first_of_kind = {}
+    for mail in emails:
+        first_of_kind.setdefault(f"{mail.kind}-{mail.locale}", mail)
+    assert len(first_of_kind) == 16
+
+    artifacts = ROOT / "test-artifacts"
+    (artifacts / "emails").mkdir(parents=True, exist_ok=True)
+    (artifacts / "pages").mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+            for name, mail in sorted(first_of_kind.items()):
+                page.set_content(mail.html, wait_until="load")
+                # nothing is wider than the phone: no sideways scrolling
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
+                page.screenshot(path=str(artifacts / "emails" / f"{name}.png"), full_page=True)
+            for name, shown in screens.items():
+                page.set_content(shown.html, wait_until="load")
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
+                page.screenshot(path=str(artifacts / "pages" / f"{name}.png"), full_page=True)
+        finally:
+            browser.close()
+    assert all((artifacts / "emails" / f"{name}.png").stat().st_size > 0 for name in first_of_kind)
+    assert all((artifacts / "pages" / f"{name}.png").stat().st_size > 0 for name in screens)
