@@ -467,7 +467,7 @@ def compose_nudge(run: _Sweep, community: Community, leader: Member, batch: dict
         total=len(posts),
         more=len(posts) - len(listed),
         newcomers=newcomers,
-        newcomers_url=rules.introductions(community, [line.url for line in lines]) if newcomers else "",
+        newcomers_url=_introductions(run.store, community, [line.url for line in lines]) if newcomers else "",
         preheader=preheader,
         **extra,
     )
@@ -526,9 +526,18 @@ def run_newcomer_check(job: Job, now: datetime) -> datetime | None:
     return None
 
 
+def _introductions(store: Store, community: Community, known_urls: list[str]) -> str:
+    """Where to say hello: the community's intro_url or url, else the site its recent posts live on."""
+    found = rules.introductions(community, known_urls)
+    if found or not community.community_id:
+        return found
+    return rules.introductions(community, [post.url for post in store.recent_posts(community.community_id)])
+
+
 def compose_newcomer(community: Community, member: Member, questions: list[dict[str, Any]], now: datetime) -> Outgoing:
     from cerchia.i18n import translator
     from cerchia.mail.compose import Recipient, compose
+    from cerchia.store import get_store
 
     t = translator(rules.resolve_locale(member.locale, community.locale))
     return compose(
@@ -546,7 +555,7 @@ def compose_newcomer(community: Community, member: Member, questions: list[dict[
         "nudges.newcomer_subject",
         member=member,
         questions=questions,
-        intro_url=rules.introductions(community, [str(question.get("url") or "") for question in questions]),
+        intro_url=_introductions(get_store(), community, [str(question.get("url") or "") for question in questions]),
         preheader=t("nudges.newcomer_preheader"),
         footer_why=t("nudges.newcomer_footer_why", community=community.name),
     )

@@ -157,7 +157,7 @@ def test_the_leader_report_shows_health_with_change_and_eight_week_bars(busy_wee
     assert "67% (2 su 3)" in body_text  # p_1 and p_2 answered within the day; p_3 waited over 24 h
     assert "Tempo mediano per la prima risposta: 3 h 30 min" in body_text  # 2 h and 5 h
     assert "Membri attivi (hanno scritto, risposto o votato): 3 su 7 (43%)" in body_text  # a reaction is not a post
-    assert "Nuovi arrivati che hanno scritto il primo post: 3 su 8" in body_text
+    assert "Persone appena arrivate che hanno scritto il primo post: 3 su 8" in body_text
     assert "Which oven thermometer do you trust?" in body_html  # still waiting
     assert "+67 punti rispetto alla settimana scorsa" in body_text
     assert "Ultime 8 settimane: — · — · — · — · — · — · 0% · 67%" in body_text

@@ -71,6 +71,7 @@ def test_no_italian_email_addresses_its_reader_as_a_man_or_a_woman_or_as_voi(wee
             ours = part.replace("Quale farina usate per il pane di tutti i giorni a casa vostra?", "")
             found = [pattern for pattern in GENDERED if re.search(pattern, ours, flags=re.I)]
             assert found == [], (mail.kind, found, ours[:400])
+            assert "Co.." not in ours, mail.kind  # "Lievito & Co." ends the sentence with one full stop
 
 
 def test_every_email_greets_its_reader_by_first_name_only(week):
@@ -225,6 +226,7 @@ def test_every_email_and_page_reads_well_on_a_phone(week):
     token = {kind: mail.links(kind)[0].rsplit("/", 1)[1] for kind, mail in (("u", ballot), ("p", ballot))}
     [reminder] = [m for m in emails if m.kind == "nudge" and m.subject.startswith("Reminder:")]
     claim, dismiss = (link.rsplit("/", 1)[1] for link in reminder.links("n")[:2])
+    [report] = [m for m in emails if m.kind == "leader-digest" and "marco" in m.to]
     [italian] = [m for m in emails if m.kind == "digest" and "giulia" in m.to]
     italian_token = {kind: italian.links(kind)[0].rsplit("/", 1)[1] for kind in ("u", "p")}
     screens = {
@@ -232,6 +234,7 @@ def test_every_email_and_page_reads_well_on_a_phone(week):
         "unsubscribe-it": pages.unsubscribe(italian_token["u"], False, now),
         "preferences-en": preferences.show(token["p"], now),
         "preferences-it": preferences.show(italian_token["p"], now),
+        "preferences-leader-it": preferences.show(report.links("p")[0].rsplit("/", 1)[1], now),
         "vote-en": polls.vote_page(ballot.links("v")[0].rsplit("/", 1)[1], now),
         "nudge-claim-en": nudges.nudge_link_page(claim, False, now),
         "nudge-dismiss-en": nudges.nudge_link_page(dismiss, False, now),
