@@ -15,9 +15,9 @@ from emails_support import ENGLISH_MEMBERS, ITALIAN_MEMBERS, moto_world, play_we
 
 KINDS = {"welcome", "nudge", "newcomer", "poll", "poll-reminder", "poll-results", "digest", "leader-digest"}
 # Forms that address the reader as a man (or a woman), and `voi` where `tu` is the rule. "il benvenuto"
-# and "un benvenuto" (the noun) are fine: "Ti diamo il benvenuto" fits everyone.
+# "un benvenuto", "di benvenuto" (the noun) are fine: "Ti diamo il benvenuto" fits everyone.
 GENDERED = [
-    r"(?<!il )(?<!un )\bbenvenut[oaie]\b",
+    r"(?<!il )(?<!un )(?<!di )\bbenvenut[oaie]\b",
     r"\bunit[oaie]\b",
     r"\bpers[oaie]\b(?! di vista)",
     r"\bcontent[oaie]\b",
@@ -28,7 +28,6 @@ GENDERED = [
     r"\binteressat[oaie]\b",
     r"\bcar[oa] \w+,",
     r"\bbravissim[oaie]\b",
-    r"\bbenvenuti\b",
     r"\bchiedetemi\b",
     r"\bscrivete\b",
     r"\bvostr[oaie]\b",
@@ -72,6 +71,25 @@ def test_no_italian_email_addresses_its_reader_as_a_man_or_a_woman_or_as_voi(wee
             found = [pattern for pattern in GENDERED if re.search(pattern, ours, flags=re.I)]
             assert found == [], (mail.kind, found, ours[:400])
             assert "Co.." not in ours, mail.kind  # "Lievito & Co." ends the sentence with one full stop
+
+
+def test_the_italian_pages_a_member_or_leader_opens_are_gender_neutral_and_say_tu(week):
+    from cerchia import pages, preferences
+
+    now = week.clock.now()
+    [member] = [m for m in week.emails() if m.kind == "digest" and "giulia" in m.to]
+    [leader] = [m for m in week.emails() if m.kind == "leader-digest" and "marco" in m.to]
+    shown = [
+        pages.unsubscribe(member.links("u")[0].rsplit("/", 1)[1], False, now),
+        preferences.show(member.links("p")[0].rsplit("/", 1)[1], now),
+        preferences.show(leader.links("p")[0].rsplit("/", 1)[1], now),
+    ]
+
+    for page in shown:
+        words = words_of(page.html)
+        assert page.status == 200 and '<html lang="it">' in page.html
+        assert [pattern for pattern in GENDERED if re.search(pattern, words, flags=re.I)] == [], words
+    assert "Orari di silenzio" in words_of(shown[2].html) and "(ora di Roma)" in words_of(shown[2].html)
 
 
 def test_every_email_greets_its_reader_by_first_name_only(week):
