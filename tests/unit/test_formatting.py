@@ -81,3 +81,20 @@ def test_a_name_ending_in_a_full_stop_never_gets_a_second_one():
 
     assert t("preferences.greeting", community="Lievito & Co.") == "Scegli quali email di Lievito & Co. vuoi ricevere."
     assert t("footer.why_leader", community="Lievito & Co.") == "Ricevi questa email perché gestisci Lievito & Co."
+
+
+def test_a_subject_keeps_its_numbers_and_dates_and_cuts_the_title_first():
+    from cerchia.domain.models import Community, Member
+    from cerchia.mail.compose import Recipient, compose
+
+    community = Community(community_id="c_1", name="The Very Long Name Of A Running Club In The Bay Area")
+    leader = Recipient(email="sam@example.com", name="Sam Lee", locale="en")
+    title = "Which headlamp do you trust for long winter trails in the dark?"
+
+    outgoing = compose(
+        "nudge", "welcome", community, leader, MONDAY, "nudges.subject_posts.other", {"title": title, "count": 12},
+        member=Member(community_id="c_1", member_id="m", name="Sam Lee"), posts=[],
+    )  # fmt: skip
+
+    assert len(outgoing.subject) <= 60 and outgoing.subject.endswith("” and 12 more posts wait for an answer")
+    assert outgoing.subject.startswith("“Which") and "…" in outgoing.subject

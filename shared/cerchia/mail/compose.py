@@ -85,16 +85,17 @@ def compose(
 
     Pass `footer_why=...` in the context to say more precisely why this recipient gets this email.
     """
+    from cerchia.formatting import fit_subject
     from cerchia.rendering import render
 
     locale = rules.resolve_locale(recipient.locale, community.locale)
     unsubscribe = unsubscribe_url(community.community_id, recipient.member_id, now) if recipient.member_id else None
     preferences = preferences_url(community.community_id, recipient.member_id, now) if recipient.member_id else None
-    from cerchia.formatting import fit_subject
 
     values_of_subject = {"community": community.name, "name": recipient.first_name, **(subject_values or {})}
-    # titles and questions are cut first (with an ellipsis), the names only if that is not enough
-    subject = fit_subject(locale, subject_key, values_of_subject, [*(subject_values or {}), "name", "community"])
+    # titles and questions are cut first (with an ellipsis), names only if that is not enough, dates last
+    texts = [name for name, value in (subject_values or {}).items() if isinstance(value, str) and name != "week_range"]
+    subject = fit_subject(locale, subject_key, values_of_subject, [*texts, "name", "community", "week_range"])
     values = {
         "community": community,
         "recipient": recipient,
