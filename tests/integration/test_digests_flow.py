@@ -152,7 +152,7 @@ def test_the_leader_report_shows_health_with_change_and_eight_week_bars(busy_wee
 
     [report] = of_kind(outbox, "leader-digest")
     body_html, body_text = html(report), text(report)
-    assert report["Subject"] == "Lievito & Co.: com'è andata la settimana (23–29 novembre)"
+    assert report["Subject"] == "Resoconto di Lievito & Co.: 23–29 novembre"
     assert "Post con risposta entro 24 h" in body_text
     assert "67% (2 su 3)" in body_text  # p_1 and p_2 answered within the day; p_3 waited over 24 h
     assert "Tempo mediano per la prima risposta: 3 h 30 min" in body_text  # 2 h and 5 h

@@ -111,6 +111,11 @@ def test_every_subject_fits_in_sixty_characters_and_long_titles_end_with_an_elli
     assert "Aspetta una risposta: «Farina di tipo 1 o integrale per il…»" in nudges
     assert "Promemoria: «Farina di tipo 1…» aspetta ancora una risposta" in nudges
     assert "Reminder: “Best shoes for muddy…” still waits for an answer" in nudges
+    reports = sorted(mail.subject for mail in emails if mail.kind == "leader-digest")
+    assert reports == [
+        "Report for Trail Runners <Bay Area>: 23–29 November",
+        "Resoconto di Lievito & Co.: 23–29 novembre",
+    ]
 
 
 def test_whoever_asked_a_poll_gets_its_results_but_never_the_poll_or_its_reminder(week):

@@ -156,7 +156,7 @@ def test_the_leader_report_shows_each_metric_with_its_change_and_eight_bars():
     outgoing = digests.compose_leader_digest(ROME, SAM, snapshot(), NOW, waiting=["p_3"])
 
     assert outgoing.kind == "leader-digest"
-    assert outgoing.subject == "How Lievito & Co. did this week (23–29 November)"
+    assert outgoing.subject == "Report for Lievito & Co.: 23–29 November"
     assert "Posts answered within 24 h: 75% (3 of 4)" in outgoing.text
     assert "+50 pts on last week" in outgoing.text  # 25% the week before
     assert "Last 8 weeks: 75% · 50% · 25% · 0% · 75% · 50% · 25% · 75%" in outgoing.text
