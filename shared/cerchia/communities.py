@@ -96,6 +96,7 @@ CONFIGURABLE = (
     "newcomer_after_days", "quiet_start_hour", "quiet_end_hour", "digest_day", "digest_hour", "reply_to",
     "community_url", "intro_url",
 )  # fmt: skip
+LINK_SETTINGS = ("community_url", "intro_url")
 # Settings that are names people read: invisible characters are removed before they are stored.
 NAMES = ("name", "purpose", "leader_name")
 
@@ -133,6 +134,13 @@ def configure_community(community_id: str, changes: dict[str, str]) -> Community
             TypeAdapter(TimeZone).validate_python(changes["timezone"])
         except ValidationError:
             raise InvalidInput("These settings are not valid.", {"timezone": "must be an IANA time zone"}) from None
+    wrong_links = {
+        name: "must be a web address starting with https:// (e.g. https://forum.example/t/introductions), or empty"
+        for name in LINK_SETTINGS
+        if changes.get(name) and not str(changes[name]).startswith(("https://", "http://"))
+    }
+    if wrong_links:
+        raise InvalidInput("These settings are not valid.", wrong_links)
     try:
         after = Community.model_validate({**before.model_dump(), **changes})
     except ValidationError as error:

@@ -26,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from cerchia.domain import digests as d
 from cerchia.domain import rules
@@ -408,6 +407,11 @@ def deliver_member_digest(delivery: Delivery, member_id: str, now: datetime) -> 
     digest = d.member_digest(
         snapshot, member_id, chunk.member_weeks.get(member_id), delivery.payload.get("waiting"), closed, still_open
     )
+    start = snapshot.start
+    if member.digest == "biweekly":
+        earlier = _earlier_week(community, member_id, week)
+        if earlier is not None:
+            digest, start = d.two_weeks(digest, earlier[0]), earlier[1]
     if not digest.has_something:
         return "nothing-to-show"
     return deliver_once(
@@ -416,12 +420,29 @@ def deliver_member_digest(delivery: Delivery, member_id: str, now: datetime) -> 
         community_id=community.community_id,
         recipient_id=member_id,
         period=week,
-        compose=lambda: compose_member_digest(community, member, snapshot, digest, now),
+        compose=lambda: compose_member_digest(community, member, snapshot, digest, now, start),
         now=now,
         sleep=pacer().sleep,
         pace=pacer().wait,
         to_address=member.email,
     )
+
+
+def _earlier_week(community: Community, member_id: str, week: str) -> tuple[d.MemberDigest, datetime] | None:
+    """The week before `week` for one member (a digest every two weeks covers both): (digest, its start)."""
+    from cerchia.store import digests as digest_store
+    from cerchia.store import get_store
+
+    store = get_store()
+    earlier = d.shift_week(week, -1)
+    snapshot = _snapshot(store, community.community_id, earlier)
+    if snapshot is None:
+        return None
+    member_week = digest_store.member_weeks(store, community.community_id, earlier, [member_id]).get(member_id)
+    if not snapshot.activity and not member_week:
+        return None
+    # its waiting questions and open polls are the later week's business: only what happened is kept
+    return d.member_digest(snapshot, member_id, member_week, [], snapshot.closed_polls), snapshot.start
 
 
 def deliver_leader_digest(delivery: Delivery, member_id: str, now: datetime) -> Outcome:
@@ -456,63 +477,43 @@ def deliver_leader_digest(delivery: Delivery, member_id: str, now: datetime) -> 
 
 
 class Words:
-    """How the digest says numbers, days and durations in one language (used by the templates)."""
+    """How the digest says numbers, days and durations in one language (used by the templates).
 
-    def __init__(self, t: Translate, timezone: str) -> None:
+    Everything is said by cerchia.formatting (CLDR through Babel); this binds it to a language and zone.
+    """
+
+    def __init__(self, t: Translate, timezone: str, locale: str = "en") -> None:
         self.t = t
-        self.zone = ZoneInfo(timezone)
+        self.timezone = timezone
+        self.locale = locale
 
     def count(self, key: str, count: int) -> str:
-        return self.t(f"{key}.{'one' if count == 1 else 'other'}", count=count)
+        from cerchia import formatting
+
+        return formatting.plural(self.locale, key, count)
 
     def count_with(self, key: str, count: int, **values: Any) -> str:
         return self.t(f"{key}.{'one' if count == 1 else 'other'}", count=count, **values)
 
     def day(self, instant: datetime) -> str:
-        local = instant.astimezone(self.zone)
-        return self.t(
-            "digests.day",
-            weekday=self.t(f"digests.weekday.{local.isoweekday()}"),
-            day=local.day,
-            month=self.t(f"digests.month.{local.month}"),
-        )
+        from cerchia import formatting
+
+        return formatting.day(instant, self.timezone, self.locale)
 
     def short_day(self, instant: datetime) -> str:
-        local = instant.astimezone(self.zone)
-        return self.t("digests.short_day", day=local.day, month=self.t(f"digests.month_short.{local.month}"))
+        from cerchia import formatting
+
+        return formatting.short_day(instant, self.timezone, self.locale)
 
     def week_range(self, start: datetime, end: datetime) -> str:
-        first = start.astimezone(self.zone).date()
-        last = (end.astimezone(self.zone) - timedelta(hours=12)).date()
-        if first.month == last.month:
-            return self.t(
-                "digests.range_same_month", first=first.day, last=last.day, month=self.t(f"digests.month.{last.month}")
-            )
-        return self.t(
-            "digests.range",
-            first=first.day,
-            first_month=self.t(f"digests.month.{first.month}"),
-            last=last.day,
-            last_month=self.t(f"digests.month.{last.month}"),
-        )
+        from cerchia import formatting
+
+        return formatting.week_range(start, end, self.timezone, self.locale)
 
     def duration(self, seconds: float | None) -> str:
-        if seconds is None:
-            return self.t("digests.none")
-        minutes = max(0, round(seconds / 60))
-        if minutes < 60:
-            return self.t("digests.duration.minutes", minutes=minutes)
-        hours, minutes = divmod(minutes, 60)
-        if hours < 24:
-            return (
-                self.t("digests.duration.hours", hours=hours, minutes=minutes)
-                if minutes
-                else (self.t("digests.duration.whole_hours", hours=hours))
-            )
-        days, hours = divmod(hours, 24)
-        return self.count("digests.duration.days", days) + (
-            " " + self.t("digests.duration.whole_hours", hours=hours) if hours else ""
-        )
+        from cerchia import formatting
+
+        return formatting.duration(seconds, self.locale)
 
     def percent(self, share: float | None) -> str:
         return self.t("digests.none") if share is None else self.t("digests.percent", percent=round(share * 100))
@@ -526,29 +527,50 @@ class Words:
 
 
 def compose_member_digest(
-    community: Community, member: Member, snapshot: d.Snapshot, digest: d.MemberDigest, now: datetime
+    community: Community,
+    member: Member,
+    snapshot: d.Snapshot,
+    digest: d.MemberDigest,
+    now: datetime,
+    start: datetime | None = None,
 ) -> Outgoing:
+    """The member's digest; `start` is earlier than the snapshot's when it covers two weeks."""
     from cerchia.i18n import translator
     from cerchia.mail.compose import Recipient, compose
 
     locale = rules.resolve_locale(member.locale, community.locale)
-    words = Words(translator(locale), community.timezone)
-    week_range = words.week_range(snapshot.start, snapshot.end)
+    words = Words(translator(locale), community.timezone, locale)
+    week_range = words.week_range(start or snapshot.start, snapshot.end)
     top = digest.top_posts[0].title if digest.top_posts else ""
+    known_urls = [post.url for post in [*digest.top_posts, *digest.unanswered]]
     return compose(
         MEMBER_KIND,
         "digest",
         community,
-        Recipient(email=member.email, name=member.name, locale=member.locale, member_id=member.member_id),
+        Recipient(
+            email=member.email,
+            name=member.name,
+            locale=member.locale,
+            member_id=member.member_id,
+            given_name=member.first_name,
+        ),
         now,
         "digests.subject_top" if top else "digests.subject",
         {"title": top, "week_range": week_range},
         preheader=words.t("digests.preheader", community=community.name, week_range=week_range),
+        footer_why=digest_footer(words.t, "footer.why_kind.digest", community, member),
         digest=digest,
         week_range=week_range,
         words=words,
-        biweekly=member.digest == "biweekly",
+        biweekly=digest.weeks == 2,
+        community_url=rules.community_home(community, known_urls),
     )
+
+
+def digest_footer(t: Translate, key: str, community: Community, member: Member) -> str:
+    """Why they get it, and the cadence they have not chosen (weekly readers are offered two weeks...)."""
+    offer = "footer.offer_weekly" if member.digest == "biweekly" else "footer.offer_biweekly"
+    return f"{t(key, community=community.name)} {t(offer)}"
 
 
 @dataclass(frozen=True)
@@ -758,7 +780,7 @@ def compose_leader_digest(
     from cerchia.mail.compose import Recipient, compose
 
     locale = rules.resolve_locale(leader.locale, community.locale)
-    words = Words(translator(locale), community.timezone)
+    words = Words(translator(locale), community.timezone, locale)
     week_range = words.week_range(snapshot.start, snapshot.end)
     still = set(waiting) if waiting is not None else None
     unanswered = [post for post in snapshot.unanswered if still is None or post.post_id in still]
@@ -767,12 +789,18 @@ def compose_leader_digest(
         "leader-digest",
         community,
         Recipient(
-            email=leader.email, name=leader.name, locale=leader.locale, member_id=leader.member_id, is_leader=True
+            email=leader.email,
+            name=leader.name,
+            locale=leader.locale,
+            member_id=leader.member_id,
+            is_leader=True,
+            given_name=leader.first_name,
         ),
         now,
         "digests.leader.subject",
         {"week_range": week_range},
         preheader=words.t("digests.leader.preheader", community=community.name),
+        footer_why=digest_footer(words.t, "footer.why_kind.leader-digest", community, leader),
         snapshot=snapshot,
         health=health_report(community, snapshot, words),
         unanswered=unanswered,

@@ -31,6 +31,11 @@ def translator(locale: str) -> Translate:
     strings = catalogue(locale if locale in LOCALES else "en")
 
     def t(key: str, **values: Any) -> str:
-        return strings[key].format(**values)
+        text = strings[key].format(**values)
+        # "scegli cosa ti manda Lievito & Co." never gets a second full stop from the sentence.
+        for value in values.values():
+            if isinstance(value, str) and value.endswith(".") and value + "." in text:
+                text = text.replace(value + ".", value)
+        return text
 
     return t

@@ -148,14 +148,9 @@ def unique_newcomers(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def how_long(since: datetime, now: datetime, locale: str) -> str:
     """'26 hours', '3 days', '1 giorno': hours under two days, days after."""
-    from cerchia.i18n import translator
+    from cerchia import formatting
 
-    t = translator(locale)
-    hours = max(0, int((now - since).total_seconds() // 3600))
-    if hours < 48:
-        return t("nudges.hour_one") if hours == 1 else t("nudges.hour_other", count=hours)
-    days = hours // 24
-    return t("nudges.day_one") if days == 1 else t("nudges.day_other", count=days)
+    return formatting.how_long(since, now, locale)
 
 
 def weeks_between(since: datetime, until: datetime, timezone: str) -> list[str]:
@@ -408,7 +403,8 @@ def nudge_link(community_id: str, post_id: str, leader_id: str, action: LinkActi
 
 
 def compose_nudge(run: _Sweep, community: Community, leader: Member, batch: dict[str, Any]) -> Outgoing:
-    from cerchia.i18n import translator
+    from cerchia import formatting
+    from cerchia.i18n import catalogue, translator
     from cerchia.mail.compose import Recipient, compose
 
     now = run.now
@@ -436,27 +432,44 @@ def compose_nudge(run: _Sweep, community: Community, leader: Member, batch: dict
         )
         for entry in batch.get("newcomers") or []
     ]
-    if posts:
-        subject_key = "nudges.subject_one" if len(posts) == 1 else "nudges.subject_many"
+    reminder = any(entry["stage"] == REMINDER for entry in posts)
+    extra: dict[str, Any] = {}
+    if len(posts) == 1:
+        subject_key = "nudges.subject_post_reminder" if reminder else "nudges.subject_post"
+        preheader = t("nudges.preheader_posts")
+    elif posts:
+        subject_key = "nudges.subject_posts_reminder" if reminder else "nudges.subject_posts"
+        subject_key += "." + formatting.plural_form(len(posts) - 1, locale)
+        if subject_key not in catalogue(locale):
+            subject_key = subject_key.rsplit(".", 1)[0] + ".other"
         preheader = t("nudges.preheader_posts")
     else:
         subject_key, preheader = "nudges.subject_newcomers", t("nudges.preheader_newcomers")
+        # the default footer speaks of a conversation waiting; this one is about newcomers
+        extra["footer_why"] = t("footer.why_nudge_newcomers", community=community.name)
     return compose(
         "nudge",
         "nudge",
         community,
         Recipient(
-            email=leader.email, name=leader.name, locale=leader.locale, member_id=leader.member_id, is_leader=True
+            email=leader.email,
+            name=leader.name,
+            locale=leader.locale,
+            member_id=leader.member_id,
+            is_leader=True,
+            given_name=leader.first_name,
         ),
         now,
         subject_key,
-        {"count": len(posts)},
+        {"title": lines[0].title if lines else "", "count": len(posts) - 1},
         leader=leader,
         posts=lines,
         total=len(posts),
         more=len(posts) - len(listed),
         newcomers=newcomers,
+        newcomers_url=_introductions(run.store, community, [line.url for line in lines]) if newcomers else "",
         preheader=preheader,
+        **extra,
     )
 
 
@@ -513,20 +526,36 @@ def run_newcomer_check(job: Job, now: datetime) -> datetime | None:
     return None
 
 
+def _introductions(store: Store, community: Community, known_urls: list[str]) -> str:
+    """Where to say hello: the community's intro_url or url, else the site its recent posts live on."""
+    found = rules.introductions(community, known_urls)
+    if found or not community.community_id:
+        return found
+    return rules.introductions(community, [post.url for post in store.recent_posts(community.community_id)])
+
+
 def compose_newcomer(community: Community, member: Member, questions: list[dict[str, Any]], now: datetime) -> Outgoing:
     from cerchia.i18n import translator
     from cerchia.mail.compose import Recipient, compose
+    from cerchia.store import get_store
 
     t = translator(rules.resolve_locale(member.locale, community.locale))
     return compose(
         "newcomer",
         "newcomer",
         community,
-        Recipient(email=member.email, name=member.name, locale=member.locale, member_id=member.member_id),
+        Recipient(
+            email=member.email,
+            name=member.name,
+            locale=member.locale,
+            member_id=member.member_id,
+            given_name=member.first_name,
+        ),
         now,
         "nudges.newcomer_subject",
         member=member,
         questions=questions,
+        intro_url=_introductions(get_store(), community, [str(question.get("url") or "") for question in questions]),
         preheader=t("nudges.newcomer_preheader"),
         footer_why=t("nudges.newcomer_footer_why", community=community.name),
     )
@@ -557,15 +586,18 @@ def nudge_link_page(token: str, confirm: bool, now: datetime, fallback_locale: s
     if community is None or leader is None or post is None:
         return _page_message(fallback_locale, 404, "nudges.page_invalid_title", "nudges.page_not_found_body")
     locale = rules.resolve_locale(leader.locale, community.locale)
-    if _waiting(post) and not confirm:
+    open_to = _waiting(post) or (action == "dismiss" and _claimed_but_unanswered(post))
+    if open_to and not confirm:
         return _page_confirm(community, post, str(action), locale)
-    if _waiting(post) and nudge_store.settle_post(
-        store, community_id, post_id, SETTLED_BY[str(action)], leader_id, now
-    ):
+    if open_to and nudge_store.settle_post(store, community_id, post_id, SETTLED_BY[str(action)], leader_id, now):
         post = {**post, "nudge_stage": SETTLED_BY[str(action)], "settled_by": leader_id}
     else:
         post = nudge_store.get_post(store, community_id, post_id) or post
     return _page_outcome(store, community, leader, post, locale)
+
+
+def _claimed_but_unanswered(post: dict[str, Any]) -> bool:
+    return bool(post.get("unanswered_pk") and not post.get("deleted") and post.get("nudge_stage") == CLAIMED)
 
 
 def _page_confirm(community: Community, post: dict[str, Any], action: str, locale: str) -> Page:

@@ -160,7 +160,7 @@ def _announce(store: Store, community: Community, poll: Poll, now: datetime) -> 
         community.community_id,
         poll.poll_id,
         poll.poll_id,
-        [m.member_id for m in voters if rules.wants(m, "poll")],
+        [m.member_id for m in voters if rules.wants(m, "poll") and not asked_it(community, poll, m)],
     )
     mark_step(store, poll, "announced_at", now)
 
@@ -173,7 +173,9 @@ def _remind(store: Store, community: Community, poll: Poll, now: datetime) -> No
     late = [
         member.member_id
         for member in eligible_voters(store.members(community.community_id), poll.sent_at)
-        if member.member_id not in answered and rules.wants(member, "poll-reminder")
+        if member.member_id not in answered
+        and rules.wants(member, "poll-reminder")
+        and not asked_it(community, poll, member)
     ]
     enqueue("poll-reminder", community.community_id, poll.poll_id, poll.poll_id, late)
     mark_step(store, poll, "reminded_at", now)
@@ -194,6 +196,8 @@ def _report(store: Store, community: Community, poll: Poll, now: datetime) -> No
     addresses = {leader.email.casefold() for leader in leaders}
     recipients = [leader.member_id for leader in leaders]
     answered = set(voter_ids(store, poll))
+    if poll.author_id:
+        answered.add(poll.author_id)  # a member who asked gets the results, voted or not
     if answered:
         for member in store.members(community.community_id):
             if member.member_id in answered and member.email and member.email.casefold() not in addresses:
@@ -250,6 +254,7 @@ def _deliver(delivery: Delivery, member_id: str, now: datetime, kind: str) -> st
             return "skipped"
     elif (
         not accepts_votes(poll, now)
+        or asked_it(community, poll, member)
         or not rules.wants(member, kind)
         or eligibility(member, poll) != "yes"
         or (kind == "poll-reminder" and has_voted(store, poll, member_id))
@@ -267,6 +272,21 @@ def _deliver(delivery: Delivery, member_id: str, now: datetime, kind: str) -> st
     )
 
 
+def asked_it(community: Community, poll: Poll, member: Member) -> bool:
+    """Whether this member asked the poll: its author, or (no author given) the community's own leader.
+
+    Whoever asked is not sent the poll or its reminder, only the results.
+    """
+    from cerchia.store import keys
+
+    if poll.author_id:
+        return member.member_id == poll.author_id
+    if member.role != "leader":
+        return False
+    leader_email = community.leader_email.casefold()
+    return member.member_id == keys.FOUNDER or bool(leader_email and member.email.casefold() == leader_email)
+
+
 def compose_poll_email(kind: str, community: Community, poll: Poll, member: Member, now: datetime) -> Outgoing:
     """The poll, its reminder or its results, for one member, in their language."""
     from cerchia.i18n import translator
@@ -281,18 +301,20 @@ def compose_poll_email(kind: str, community: Community, poll: Poll, member: Memb
         locale=member.locale,
         member_id=member.member_id,
         is_leader=member.role == "leader",
+        given_name=member.first_name,
     )
     context: dict[str, Any] = {
         "poll": poll,
         "member": member,
-        "asker": community.leader_name or community.name,
+        "asker": _asker_name(community, poll),
         "closes": when(poll.close_at, timezone, locale),
     }
     if kind == "poll-results":
         counted = tally(poll)
         context |= {
             "tally": counted,
-            "preheader": _results_line(t, counted),
+            "preheader": _results_line(locale, counted),
+            "asked_it": asked_it(community, poll, member),
         }
         if recipient.is_leader:
             context["footer_why"] = t("footer.why_leader", community=community.name)
@@ -314,16 +336,24 @@ def compose_poll_email(kind: str, community: Community, poll: Poll, member: Memb
     )
 
 
-def _results_line(t: Any, counted: Tally) -> str:
+def _asker_name(community: Community, poll: Poll) -> str:
+    """Who asks, as the email names them: the member who created the poll, else the community's leader."""
+    if poll.author_id:
+        from cerchia.store import get_store
+
+        author = get_store().get_member(community.community_id, poll.author_id)
+        if author is not None and author.name:
+            return author.name
+    return community.leader_name or community.name
+
+
+def _results_line(locale: str, counted: Tally) -> str:
+    from cerchia.formatting import plural
+
     if not counted.ballots:
-        return str(t("polls.results_nobody"))
-    return str(
-        t(
-            "polls.participation",
-            ballots=counted.ballots,
-            eligible=counted.eligible,
-            percent=counted.participation_percent,
-        )
+        return str(_t(locale)("polls.results_nobody"))
+    return plural(
+        locale, "polls.participation", counted.ballots, eligible=counted.eligible, percent=counted.participation_percent
     )
 
 
@@ -344,22 +374,10 @@ def vote_url(poll: Poll, member_id: str, option: int | None) -> str:
 
 
 def when(instant: datetime, timezone: str, locale: str) -> str:
-    """An instant as people say it where they live: "Monday 30 November at 18:00"."""
-    from zoneinfo import ZoneInfo
+    """An instant as people say it where they live, with its zone: "Monday 30 November at 18:00 (Rome time)"."""
+    from cerchia import formatting
 
-    from cerchia.i18n import translator
-
-    t = translator(locale)
-    local = instant.astimezone(ZoneInfo(timezone))
-    return str(
-        t(
-            "polls.datetime",
-            weekday=t("polls.weekdays").split(",")[local.weekday()],
-            day=local.day,
-            month=t("polls.months").split(",")[local.month - 1],
-            time=local.strftime("%H:%M"),
-        )
-    )
+    return formatting.moment(instant, timezone, locale)
 
 
 # ---------------------------------------------------------------------- vote pages
@@ -423,7 +441,9 @@ def submit_vote(token: str, values: list[str], now: datetime, fallback_locale: s
         "pages/polls_thanks.html",
         opened,
         200,
-        title=_t(opened.locale)("polls.page.thanks_title", name=opened.member.name),
+        title=_t(opened.locale)(
+            "polls.page.thanks_title", name=rules.first_name(opened.member.first_name, opened.member.name)
+        ),
         outcome=outcome,
         chosen=[labels[index] for index in choices],
         closes=when(poll.close_at, _timezone(opened), opened.locale),
@@ -527,7 +547,7 @@ def _results_page(opened: _Opened, status: int) -> Page:
         title=poll.question,
         tally=counted,
         closed=when(poll.close_at, _timezone(opened), opened.locale),
-        participation=_results_line(_t(opened.locale), counted),
+        participation=_results_line(opened.locale, counted),
         mine=mine,
         refused=status == 409,
     )
@@ -611,7 +631,7 @@ def polls_for_digest(
     for poll in polls_closing(store, community.community_id, now):
         if not accepts_votes(poll, now):
             continue
-        may_answer = member is not None and eligibility(member, poll) == "yes"
+        may_answer = member is not None and eligibility(member, poll) == "yes" and not asked_it(community, poll, member)
         labels = option_labels(poll)
         still_open.append(
             {

@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from cerchia.domain import rules
 from cerchia.domain.models import Community, Member
 from cerchia.errors import Conflict, InvalidInput, InvalidLink, NotFound, Transient
+from cerchia.formatting import zone_name
 from cerchia.pages import Page, _message, _page
 
 PURPOSE = "preferences"
@@ -131,12 +133,12 @@ def _form(
         status,
         title=t("preferences.title", community=community.name),
         community_name=community.name,
-        member_name=member.name,
+        member_name=rules.first_name(member.first_name, member.name),
         choices=choices,
         is_leader=member.role == "leader",
         quiet_start=shown_quiet[0],
         quiet_end=shown_quiet[1],
-        timezone=member.timezone or community.timezone,
+        timezone=zone_name(member.timezone or community.timezone, locale),
         hours=list(range(24)),
         saved=saved,
         problems=dict(problems or {}),

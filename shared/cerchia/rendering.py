@@ -31,6 +31,14 @@ def _environment(html: bool) -> Any:
 
 
 def render(template: str, locale: str, **context: Any) -> str:
-    """Render `templates/<template>` in a locale; `t` in the template is the catalogue."""
+    """Render `templates/<template>` in a locale; `t` is the catalogue, `n(key, count)` its plural forms."""
+    from functools import partial
+
+    from cerchia.formatting import plural
+
     html = template.endswith(".html")
-    return str(_environment(html).get_template(template).render(t=translator(locale), locale=locale, **context))
+    return str(
+        _environment(html)
+        .get_template(template)
+        .render(t=translator(locale), n=partial(plural, locale), locale=locale, **context)
+    )

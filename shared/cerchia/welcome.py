@@ -13,6 +13,7 @@ from cerchia.store import keys
 if TYPE_CHECKING:
     from cerchia.store.table import Job
 
+WELCOME_POSTS = 3
 Welcome = Literal["sent", "already-sent", "skipped", "unsubscribed", "suppressed", "refused", "deferred"]
 
 
@@ -21,15 +22,24 @@ def compose_welcome(community: Community, member: Member, posts: list, now: date
     from cerchia.mail.compose import Recipient, compose
 
     t = translator(rules.resolve_locale(member.locale, community.locale))
+    # never their own post (a rejoining member may have written the community's best one)
+    others = [post for post in posts if post.author_id != member.member_id]
     return compose(
         "welcome",
         "welcome",
         community,
-        Recipient(email=member.email, name=member.name, locale=member.locale, member_id=member.member_id),
+        Recipient(
+            email=member.email,
+            name=member.name,
+            locale=member.locale,
+            member_id=member.member_id,
+            given_name=member.first_name,
+        ),
         now,
         "welcome.subject",
         member=member,
-        posts=posts,
+        posts=others[:WELCOME_POSTS],
+        intro_url=rules.introductions(community, [post.url for post in posts]),
         preheader=t("welcome.preheader"),
     )
 
@@ -79,7 +89,12 @@ def _welcome(community_id: str, member_id: str, now: datetime) -> Welcome:
         recipient_id=member_id,
         period=keys.iso(member.membership_started_at),
         compose=lambda: compose_welcome(
-            community, member, rules.posts_worth_reading(store.recent_posts(community_id)), now
+            community,
+            member,
+            rules.posts_worth_reading(
+                (post for post in store.recent_posts(community_id) if post.author_id != member_id), WELCOME_POSTS
+            ),
+            now,
         ),
         now=now,
     )

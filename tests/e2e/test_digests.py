@@ -87,7 +87,7 @@ def test_monday_brings_one_digest_per_member_at_nine_in_rome_and_quiet_communiti
         assert mail["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     giulia = next(mail for mail in digests if mail["to"] == "giulia.rossi@example.com")
     sara = next(mail for mail in digests if mail["to"] == "sara.conti@example.com")
-    assert "Pane di farro: la mia ricetta" in giulia["subject"] and "https://forum.example.com/t/p_2" in giulia["html"]
+    assert "«Pane di farro…»" in giulia["subject"] and "https://forum.example.com/t/p_2" in giulia["html"]
     assert "Come conservate il lievito madre d'estate?" in sara["text"] and "Pane di farro" in sara["text"]
     assert [mail["to"] for mail in reports] == ["marco.bianchi@example.com"]
     assert "Lievito & Co." in reports[0]["subject"]

@@ -34,7 +34,7 @@ def test_same_join_delivered_three_times_then_under_a_new_id_gives_one_welcome(s
 
     assert answers == [202, 200, 200, 202]
     [welcome] = _welcomes(stack, "giulia.rossi@example.com")
-    assert welcome["subject"] == "Benvenuto in Lievito & Co., Giulia Rossi!"
+    assert welcome["subject"] == "Ti diamo il benvenuto in Lievito & Co., Giulia!"
     assert welcome["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
@@ -101,7 +101,7 @@ def test_welcomes_land_in_the_outbox_folder_and_the_unsubscribe_link_works(stack
     assert one_click.status_code == 200
     outbox = stack.state_dir / "outbox"
     assert len(list(outbox.glob("*.eml"))) == 1
-    assert "Benvenuto in Lievito &amp; Co." in (outbox / "index.html").read_text()
+    assert "Ti diamo il benvenuto in Lievito &amp; Co." in (outbox / "index.html").read_text()
 
 
 def test_community_configure_changes_settings_and_names_bad_ones(stack, community):

@@ -66,9 +66,9 @@ def test_unanswered_posts_are_nudged_once_after_24_hours_in_one_email_and_a_repl
     stack.advance(1 * HOUR + 15 * 60)
     [trail_nudge] = nudges_to(stack, "sam.lee@example.com")
     [lake_nudge] = nudges_to(stack, "ines.silva@example.com")
-    assert trail_nudge["subject"] == "A post in Trail Runners is waiting for an answer"
+    assert trail_nudge["subject"] == "Waiting for an answer: “Which headlamp for winter trails?”"
     assert "Which headlamp for winter trails?" in trail_nudge["text"] and "by Ada Lovelace" in trail_nudge["text"]
-    assert lake_nudge["subject"] == "3 posts in Lakeside Swimmers are waiting for an answer"
+    assert lake_nudge["subject"] == "“Wetsuit or skins?” and 2 more posts wait for an answer"
     assert all(title in lake_nudge["text"] for title in swims)
 
     dismiss = link_after(lake_nudge["text"], "Anyone for Sunday at 7?", "No reply needed")
@@ -86,5 +86,5 @@ def test_unanswered_posts_are_nudged_once_after_24_hours_in_one_email_and_a_repl
 
     assert len(nudges_to(stack, "sam.lee@example.com")) == 1  # answered: no reminder
     _, lake_reminder = nudges_to(stack, "ines.silva@example.com")
-    assert lake_reminder["subject"] == "2 posts in Lakeside Swimmers are waiting for an answer"
+    assert lake_reminder["subject"] == "Reminder: “Wetsuit or skins?” and 1 more post still wait"
     assert "Second reminder" in lake_reminder["text"] and "Anyone for Sunday at 7?" not in lake_reminder["text"]

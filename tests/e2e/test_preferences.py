@@ -179,7 +179,7 @@ def test_in_a_real_browser_digest_off_and_italian_are_saved_and_kept(stack):
             page.goto(url)  # reload the page: a fresh GET
             expect(page.get_by_label("Nessun riepilogo")).to_be_checked()
             expect(page.get_by_label("Italiano")).to_be_checked()
-            expect(page.get_by_label("Sì, chiedetemi la mia opinione")).to_be_checked()
+            expect(page.get_by_label("Sì, mandami i sondaggi")).to_be_checked()
             expect(page.get_by_role("heading", level=1)).to_have_text("Le tue email da Trail Runners <Peak District>")
             assert page.evaluate("document.cookie") == ""
             page.screenshot(path=str(artifacts / "preferences.png"), full_page=True)

@@ -50,3 +50,16 @@ def test_moving_the_digest_day_moves_the_pending_digest(community, clock):
     assert after != before
     assert after <= rome_send
     assert (rome_send.isoweekday(), rome_send.hour) == (3, 17)  # 18:00 in Rome is 17:00 UTC in winter
+
+
+def test_the_introductions_link_is_a_setting_and_must_be_a_web_address(community):
+    from cerchia.communities import configure_community
+    from cerchia.store import get_store
+
+    configure_community(community.community_id, {"intro_url": "https://forum.lievito.example/t/presentazioni"})
+    with pytest.raises(InvalidInput) as caught:
+        configure_community(community.community_id, {"community_url": "forum.lievito.example"})
+
+    stored = get_store().get_community(community.community_id)
+    assert stored is not None and stored.intro_url == "https://forum.lievito.example/t/presentazioni"
+    assert "https://" in caught.value.fields["community_url"] and stored.community_url == ""

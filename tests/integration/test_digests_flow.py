@@ -122,12 +122,12 @@ def test_the_digest_names_the_weeks_posts_leaving_out_the_readers_own(busy_week,
     digests = {to(mail): mail for mail in of_kind(outbox, "digest")}
 
     giulia, sara = digests["giulia.rossi@example.com"], digests["sara.conti@example.com"]
-    assert giulia["Subject"] == "Lievito & Co. questa settimana: «Pane di farro: la mia ricetta» e non solo"
+    assert giulia["Subject"] == "Lievito & Co. questa settimana: «Pane di farro…» e non solo"
     assert "Come conservate il lievito madre" not in html(giulia)  # her own post
     assert "Which oven thermometer do you trust?" in html(giulia)  # a question waiting for her
     assert "I tuoi post hanno ricevuto 2 risposte." in text(giulia)
     assert "23–29 novembre" in text(giulia)
-    assert sara["Subject"] == "Lievito & Co. this week: “Come conservate il lievito madre d'estate?” and more"
+    assert sara["Subject"] == "Lievito & Co. this week: “Come conservate il…” and more"
     assert "https://forum.example.com/t/1" in html(sara) and "https://forum.example.com/t/2" in html(sara)
     assert "Which oven thermometer" not in html(sara)  # her own question is not "waiting for you"
     assert sara["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -152,12 +152,12 @@ def test_the_leader_report_shows_health_with_change_and_eight_week_bars(busy_wee
 
     [report] = of_kind(outbox, "leader-digest")
     body_html, body_text = html(report), text(report)
-    assert report["Subject"] == "Come è andata Lievito & Co. questa settimana (23–29 novembre)"
+    assert report["Subject"] == "Resoconto di Lievito & Co.: 23–29 novembre"
     assert "Post con risposta entro 24 h" in body_text
     assert "67% (2 su 3)" in body_text  # p_1 and p_2 answered within the day; p_3 waited over 24 h
     assert "Tempo mediano per la prima risposta: 3 h 30 min" in body_text  # 2 h and 5 h
     assert "Membri attivi (hanno scritto, risposto o votato): 3 su 7 (43%)" in body_text  # a reaction is not a post
-    assert "Nuovi arrivati che hanno scritto il primo post: 3 su 8" in body_text
+    assert "Persone appena arrivate che hanno scritto il primo post: 3 su 8" in body_text
     assert "Which oven thermometer do you trust?" in body_html  # still waiting
     assert "+67 punti rispetto alla settimana scorsa" in body_text
     assert "Ultime 8 settimane: — · — · — · — · — · — · 0% · 67%" in body_text

@@ -53,7 +53,7 @@ def test_a_quiet_newcomer_gets_one_friendly_email_with_two_open_questions(giulia
 
     [message] = kind(outbox(), "newcomer")
     assert message["To"].addresses[0].addr_spec == GIULIA
-    assert message["Subject"] == "Giulia Rossi, ci farebbe piacere sentirti in Lievito & Co."
+    assert message["Subject"] == "Giulia, ci farebbe piacere sentirti in Lievito & Co."
     body = text(message)
     assert "Presentati" in body
     assert "Pieghe ogni mezz'ora?" in body and "Farina manitoba: sì o no?" in body
@@ -84,7 +84,7 @@ def test_newcomers_and_due_posts_arrive_in_the_same_nudge(giulia_joined, clock, 
     sweep()
 
     [nudge] = kind(outbox(), "nudge")
-    assert nudge["Subject"] == "3 post in Lievito & Co. aspettano una risposta"
+    assert nudge["Subject"] == "«Cottura in pentola…» e altri 2 post aspettano una risposta"
     assert "Cottura in pentola di ghisa" in text(nudge) and "Giulia Rossi" in text(nudge)
 
 

@@ -113,7 +113,7 @@ def test_a_post_answered_during_the_night_is_left_out_of_the_morning_nudge(commu
     sweep_at(clock, sweep, datetime(2026, 11, 25, 7, 0, tzinfo=UTC))
 
     [message] = nudges(outbox)
-    assert message["Subject"] == "Un post in Lievito & Co. aspetta una risposta"
+    assert message["Subject"] == "Aspetta una risposta: «Pizza in teglia: che idratazione?»"
     assert "Pizza in teglia" in text(message) and "Biga o poolish?" not in text(message)
 
 

@@ -62,13 +62,13 @@ def test_an_unanswered_post_gets_one_nudge_at_the_threshold_naming_it(giulia_ask
     [message] = nudges(outbox)
     assert counts["posts"] == 1 and counts["sent"] == 1
     assert message["To"].addresses[0].addr_spec == FOUNDER
-    assert message["Subject"] == "Un post in Lievito & Co. aspetta una risposta"
+    assert message["Subject"] == "Aspetta una risposta: «Come conservate il lievito madre…»"
     body = text(message)
     assert TITLE in body
     assert "di Giulia Rossi · in attesa da 24 ore" in body
     assert "https://forum.example.com/t/301" in body
     assert "Rispondo io: https://cerchia.example/n/" in body
-    assert "Non serve risposta: https://cerchia.example/n/" in body
+    assert "Non serve una risposta: https://cerchia.example/n/" in body
     assert "Come conservate il lievito madre d&#39;estate?" in html(message)
 
 
@@ -159,7 +159,7 @@ def test_three_unanswered_posts_arrive_as_one_email_oldest_first(community, inge
     sweep()
 
     [message] = nudges(outbox)
-    assert message["Subject"] == "3 post in Lievito & Co. aspettano una risposta"
+    assert message["Subject"] == "«Primo: idratazione» e altri 2 post aspettano una risposta"
     body = text(message)
     positions = [body.index(title) for title in ("Primo", "Secondo", "Terzo")]
     assert positions == sorted(positions)
@@ -172,10 +172,10 @@ def test_more_than_twenty_posts_list_the_oldest_twenty_and_count_the_rest(commun
 
     [message] = nudges(outbox)
     body = text(message)
-    assert message["Subject"] == "23 post in Lievito & Co. aspettano una risposta"
+    assert message["Subject"] == "«Question number 0» e altri 22 post aspettano una risposta"
     assert "Question number 0\n" in body and "Question number 19\n" in body
     assert "Question number 20" not in body
-    assert "…e ci sono ancora 3 altri post in attesa." in body
+    assert "…e ci sono ancora altri 3 post in attesa." in body
 
 
 def test_each_leader_gets_their_own_nudge_in_their_own_language(giulia_asks, ingest, clock, sweep, outbox):
@@ -186,8 +186,8 @@ def test_each_leader_gets_their_own_nudge_in_their_own_language(giulia_asks, ing
 
     [marco] = to(nudges(outbox), FOUNDER)
     [anna] = to(nudges(outbox), ANNA)
-    assert marco["Subject"] == "Un post in Lievito & Co. aspetta una risposta"
-    assert anna["Subject"] == "A post in Lievito & Co. is waiting for an answer"
+    assert marco["Subject"] == "Aspetta una risposta: «Come conservate il lievito madre…»"
+    assert anna["Subject"] == "Waiting for an answer: “Come conservate il lievito madre…”"
     assert "by Giulia Rossi · waiting for 24 hours" in text(anna)
     assert "I'll answer it: https://cerchia.example/n/" in text(anna)
     marco_links = {line for line in text(marco).splitlines() if "/n/" in line}

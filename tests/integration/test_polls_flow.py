@@ -51,17 +51,16 @@ def test_at_send_at_every_member_gets_exactly_one_poll_email_with_one_button_per
             "Giulia Rossi <giulia.rossi@example.com>",
             "Sam Lee <sam.lee@example.com>",
             "Priya Nair <priya.nair@example.com>",
-            "Marco Bianchi <marco.bianchi@example.com>",
         ]
-    )
+    )  # not Marco: the community's leader asked it, and gets the results instead
     sam = _one(emails, "sam.lee@example.com")
-    assert _subject(sam) == "Your opinion, please: Quale giorno preferite per il laboratorio di lievito madre?"
+    assert _subject(sam) == "Your opinion, please: Quale giorno preferite per il…"
     assert len(vote_tokens(sam)) == 3
     assert "Sabato pomeriggio" in html_of(sam) and "/v/" in text_of(sam)
     assert sam["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     giulia = _one(emails, "giulia.rossi@example.com")
-    assert _subject(giulia) == "Ci dici la tua? Quale giorno preferite per il laboratorio di lievito madre?"
-    assert "Si può rispondere fino a sabato 28 novembre alle 18:00." in text_of(giulia)
+    assert _subject(giulia) == "Ci dici la tua? Quale giorno preferite per il laboratorio…"
+    assert "Il sondaggio chiude sabato 28 novembre alle 18:00 (ora di Roma)." in text_of(giulia)
     assert polls.read_poll(poll_id)["json"]["status"] == "open"
     assert polls.read_poll(poll_id)["json"]["eligible"] == 4
     assert get_store().get_job("poll", poll_id).due == clock.now().replace(hour=17, day=27, minute=0)
@@ -112,7 +111,7 @@ def test_submitting_records_one_ballot_and_changing_it_moves_the_tallies(polls, 
     again = polls.submit(first, 0)
     changed = polls.submit(second, 1)
 
-    assert thanks["statusCode"] == 200 and "Thank you, Sam Lee!" in thanks["body"]
+    assert thanks["statusCode"] == 200 and "Thank you, Sam!" in thanks["body"]
     assert "Your answer is in: Sabato mattina." in thanks["body"]
     assert "nothing changed" in again["body"]
     assert "Your answer is changed to: Sabato pomeriggio." in changed["body"]
@@ -201,11 +200,10 @@ def test_reminder_goes_24_hours_before_close_to_members_who_have_not_answered_on
     reminders = _polls_emails(outbox, "poll-reminder")
     assert sorted(str(message["To"]).split("<")[1].rstrip(">") for message in reminders) == [
         "giulia.rossi@example.com",
-        "marco.bianchi@example.com",
         "priya.nair@example.com",
     ]
     priya = _one(reminders, "priya.nair@example.com")
-    assert _subject(priya) == "Last day to answer: Quale giorno preferite per il laboratorio di lievito madre?"
+    assert _subject(priya) == "Reminder, last day: Quale giorno preferite per il…"
     assert len(vote_tokens(priya)) == 3
 
 
@@ -242,9 +240,9 @@ def test_close_sends_results_with_bars_and_participation_to_leaders_and_voters(p
     ]
     leader = _one(results, "marco.bianchi@example.com")
     html = html_of(leader)
-    assert _subject(leader) == "Risultati: Quale giorno preferite per il laboratorio di lievito madre?"
+    assert _subject(leader) == "Risultati: Quale giorno preferite per il laboratorio di…"
     assert 'width="67%"' in html and 'width="33%"' in html
-    assert "Hanno risposto in 3 su 4 (75%)." in html
+    assert "Hanno risposto 3 persone su 4 (75%)." in html
     assert "<svg" not in html and "<script" not in html
     for name in ("Sam Lee", "Priya Nair", "Giulia Rossi"):
         assert name not in html
@@ -331,5 +329,5 @@ def test_pages_speak_the_members_language(polls, outbox):
     thanks = polls.submit(token, 1)
 
     assert '<html lang="it">' in page["body"] and "Invia la mia risposta" in page["body"]
-    assert "Grazie, Giulia Rossi!" in thanks["body"]
+    assert "Grazie, Giulia!" in thanks["body"]
     assert "La tua risposta è arrivata: Sabato pomeriggio." in thanks["body"]

@@ -117,14 +117,12 @@ def test_the_member_digest_speaks_italian_names_the_posts_and_escapes_them():
     outgoing = digests.compose_member_digest(ROME, GIULIA, snapshot(), member_copy(), NOW)
 
     assert outgoing.kind == "digest"
-    assert (
-        outgoing.subject
-        == "Lievito & Co. questa settimana: «La mia prima pagnotta <script>alert(1)</script>» e non solo"
-    )
+    assert outgoing.subject == "Lievito & Co. questa settimana: «La mia prima…» e non solo"
+    assert len(outgoing.subject) <= 60
     assert "&lt;script&gt;" in outgoing.html and "<script" not in outgoing.html
     assert "https://forum.example.com/t/p_1" in outgoing.html and "https://forum.example.com/t/p_2" in outgoing.text
     assert "di Luca · 2 risposte · 1 reazione" in outgoing.text
-    assert "I tuoi post hanno ricevuto 1 risposta. E anche 2 reazioni." in outgoing.text
+    assert "Il tuo post ha ricevuto 1 risposta. E anche 2 reazioni." in outgoing.text
     assert "Quale termometro?" in outgoing.text and "chiesto da Sara martedì 24 novembre" in outgoing.text
     assert "23–29 novembre" in outgoing.text
     assert outgoing.unsubscribe_url and outgoing.unsubscribe_url.startswith("https://cerchia.example/u/")
@@ -135,7 +133,7 @@ def test_poll_results_are_css_bars_and_open_polls_one_button_per_option():
 
     assert '<td width="75%" style="background:#c8553d' in outgoing.html
     assert '<td width="25%" style="background:#c8553d' in outgoing.html
-    assert "Hanno votato 4 membri su 8 (50%)." in outgoing.text
+    assert "Hanno votato 4 persone su 8 (50%)." in outgoing.text
     assert outgoing.html.count('href="https://cerchia.example/v/') == 2
     assert "Bologna: https://cerchia.example/v/a" in outgoing.text
     assert "<svg" not in outgoing.html and "<script" not in outgoing.html.replace("&lt;script", "")
@@ -143,24 +141,22 @@ def test_poll_results_are_css_bars_and_open_polls_one_button_per_option():
 
 def test_an_english_reader_of_an_italian_community_reads_english_and_a_biweekly_one_is_told():
     reader = GIULIA.model_copy(update={"locale": "en", "digest": "biweekly"})
-    copy = member_copy(replies_received=0, reactions_received=1, open_polls=[])
+    copy = member_copy(replies_received=0, reactions_received=1, open_polls=[], weeks=2)
 
     outgoing = digests.compose_member_digest(ROME, reader, snapshot(), copy, NOW)
 
     assert outgoing.subject.startswith("Lievito & Co. this week: “La mia prima pagnotta")
-    assert "Your posts got 1 reaction." in outgoing.text
-    assert "every two weeks" in outgoing.text
-    assert (
-        "23–29 November" in outgoing.text
-        and "3 new posts · 5 replies · 1 new member · 4 active members" in outgoing.text
-    )
+    assert "Your post got 1 reaction." in outgoing.text
+    assert "this one covers the last two weeks" in outgoing.text
+    assert "You can have it every week instead, or not at all." in outgoing.text  # the choice not made
+    assert "23–29 November" in outgoing.text and "3 new posts · 5 replies · 1 new member\n" in outgoing.text
 
 
 def test_the_leader_report_shows_each_metric_with_its_change_and_eight_bars():
     outgoing = digests.compose_leader_digest(ROME, SAM, snapshot(), NOW, waiting=["p_3"])
 
     assert outgoing.kind == "leader-digest"
-    assert outgoing.subject == "How Lievito & Co. did this week (23–29 November)"
+    assert outgoing.subject == "Report for Lievito & Co.: 23–29 November"
     assert "Posts answered within 24 h: 75% (3 of 4)" in outgoing.text
     assert "+50 pts on last week" in outgoing.text  # 25% the week before
     assert "Last 8 weeks: 75% · 50% · 25% · 0% · 75% · 50% · 25% · 75%" in outgoing.text
@@ -195,13 +191,13 @@ def test_faster_first_replies_count_as_better():
     ],
 )
 def test_week_ranges_read_naturally(locale, start, expected):
-    words = digests.Words(translator(locale), "Europe/Rome")
+    words = digests.Words(translator(locale), "Europe/Rome", locale)
 
     assert words.week_range(*d.week_bounds(start, "Europe/Rome")) == expected
 
 
 def test_durations_read_naturally():
-    en, it = digests.Words(translator("en"), "UTC"), digests.Words(translator("it"), "UTC")
+    en, it = digests.Words(translator("en"), "UTC", "en"), digests.Words(translator("it"), "UTC", "it")
 
     assert [en.duration(seconds) for seconds in (40, 2700, 3600, 5400, 86400 + 7200, 2 * 86400)] == [
         "1 min",
@@ -244,7 +240,9 @@ def test_the_digest_catalogue_says_the_same_things_in_english_and_italian():
     assert english.keys() == italian.keys()
     assert all(key.startswith("digests.") for key in english)
     for key, phrase in english.items():
-        assert sorted(_fields(phrase)) == sorted(_fields(italian[key])), key
+        # a plural's "one" form may say the number in words ("e un'altra persona")
+        ignored = {"count"} if key.endswith(".one") else set()
+        assert sorted(set(_fields(phrase)) - ignored) == sorted(set(_fields(italian[key])) - ignored), key
 
 
 def _fields(phrase: str) -> list[str]:

@@ -73,3 +73,15 @@ def test_envelope_without_type_names_it():
         parse_event({"data": {}}, RECEIVED)
 
     assert "type" in caught.value.fields
+
+
+def test_a_member_may_say_the_first_name_emails_greet_them_by():
+    from cerchia.domain.events import MemberUpdated
+    from cerchia.domain.rules import first_name
+
+    joined = parse_event(event("member_joined", first_name="  Giuli "), RECEIVED)
+    updated = parse_event(event("member_updated", first_name="Giulia"), RECEIVED)
+
+    assert isinstance(joined.data, MemberJoined) and joined.data.first_name == "Giuli"
+    assert isinstance(updated.data, MemberUpdated) and updated.data.changes()["first_name"] == "Giulia"
+    assert first_name(None, "Giulia Rossi") == "Giulia" and first_name("", "") == ""

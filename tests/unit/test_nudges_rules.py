@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cerchia.domain.models import Community, Member
+from cerchia.mail.compose import Recipient
 from cerchia.nudges import (
     NewcomerLine,
     NudgeLine,
@@ -182,7 +183,7 @@ def test_the_nudge_catalogue_speaks_english_and_italian_with_the_same_keys():
 def _render(template: str, locale: str, **context):
     base = {
         "community": COMMUNITY,
-        "recipient": Member(community_id="c_1", member_id="founder", name="Marco <b>"),
+        "recipient": Recipient(email="marco@example.com", name="Marco Bianchi", given_name="Marco <b>"),
         "subject": "s",
         "preheader": "",
         "footer_why": "why",
@@ -215,8 +216,9 @@ def test_the_nudge_email_lists_posts_with_both_links_and_counts_the_rest_escaped
     assert "&lt;i&gt;Domanda 0&lt;/i&gt;" in html and "<i>Domanda" not in html
     assert "Marco &lt;b&gt;" in html
     assert html.count("https://cerchia.example/n/claim") == 2 and "Secondo promemoria" in html
-    assert "…e ci sono ancora 3 altri post in attesa." in html
+    assert "…e ci sono ancora altri 3 post in attesa." in html
     assert "[Second reminder] <i>Domanda 1</i>" in text
+    assert "Ciao Marco &lt;b&gt;," in html and 'style="display:inline-block;padding' not in html
     assert "I'll answer it: https://cerchia.example/n/claim0" in text
     assert "…and 3 more posts are waiting too." in text
     assert "<svg" not in html and "<script" not in html

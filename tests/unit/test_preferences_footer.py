@@ -94,7 +94,7 @@ def test_a_leader_known_only_from_settings_gets_no_member_links():
     outgoing = compose("leader-digest", "welcome", COMMUNITY, leader, NOW, "welcome.subject", member=MEMBER, posts=[])
 
     assert "/p/" not in outgoing.text and "/u/" not in outgoing.html
-    assert "You get this report because Lievito & Co. counts you among its leaders." in outgoing.text
+    assert "You get this report because you help run Lievito & Co." in outgoing.text
     assert outgoing.unsubscribe_url is None
 
 

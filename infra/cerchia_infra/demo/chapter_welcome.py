@@ -27,5 +27,5 @@ def play(demo: Any) -> None:
         demo.note(f"{community['name']}: {len(demo.members[key])} members joined; a platform retry was ignored")
     demo.advance(60)
     welcomes = [mail for mail in demo.outbox() if mail["kind"] == "welcome"]
-    languages = sorted({"it" if "Benvenuto" in mail["subject"] else "en" for mail in welcomes})
+    languages = sorted({"it" if "benvenuto" in mail["subject"] else "en" for mail in welcomes})
     demo.note(f"{len(welcomes)} welcome emails within the minute, in {' and '.join(languages)}")

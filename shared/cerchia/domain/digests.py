@@ -547,6 +547,10 @@ class MemberDigest:
     closed_polls: list[PollCard]
     open_polls: list[PollCard]
     numbers: Numbers
+    # the latest of their posts that drew replies or reactions (the "your week" line links to it)
+    own_post_url: str = ""
+    # a digest every two weeks covers both: the numbers then add up two weeks (active members do not)
+    weeks: int = 1
 
     @property
     def has_something(self) -> bool:
@@ -590,4 +594,40 @@ def member_digest(
         closed_polls=list(snapshot.closed_polls if closed_polls is None else closed_polls),
         open_polls=list(open_polls),
         numbers=snapshot.numbers,
+        own_post_url=str(week.get("last_post_url") or ""),
+    )
+
+
+def two_weeks(later: MemberDigest, earlier: MemberDigest) -> MemberDigest:
+    """A digest every two weeks: the later week's digest with the earlier week's content folded in.
+
+    Posts of both weeks compete for the top (by engagement), newcomers and closed polls of both are
+    listed, what the member's posts received adds up; questions still waiting and open polls are the
+    later week's (they are checked as of now). Counted numbers add up, except active members (a
+    member active in both weeks would count twice), which the two-week digest does not show.
+    """
+    seen = {post.post_id for post in later.top_posts}
+    pool = [*later.top_posts, *(post for post in earlier.top_posts if post.post_id not in seen)]
+    pool.sort(key=lambda post: post.replies * 2 + post.repliers * 3 + post.reactions, reverse=True)
+    known = {person.member_id for person in later.new_members}
+    newcomers = [*later.new_members, *(person for person in earlier.new_members if person.member_id not in known)]
+    polls = {poll.poll_id: poll for poll in [*earlier.closed_polls, *later.closed_polls]}
+    return MemberDigest(
+        top_posts=pool[:TOP_POSTS_SHOWN],
+        new_members=newcomers[:NEW_MEMBERS_SHOWN],
+        more_new_members=later.more_new_members + earlier.more_new_members + max(0, len(newcomers) - NEW_MEMBERS_SHOWN),
+        unanswered=later.unanswered,
+        replies_received=later.replies_received + earlier.replies_received,
+        reactions_received=later.reactions_received + earlier.reactions_received,
+        closed_polls=list(polls.values()),
+        open_polls=later.open_polls,
+        numbers=Numbers(
+            posts=later.numbers.posts + earlier.numbers.posts,
+            replies=later.numbers.replies + earlier.numbers.replies,
+            reactions=later.numbers.reactions + earlier.numbers.reactions,
+            joins=later.numbers.joins + earlier.numbers.joins,
+            active=0,
+        ),
+        own_post_url=later.own_post_url or earlier.own_post_url,
+        weeks=2,
     )

@@ -64,6 +64,7 @@ class MemberJoined(_Data):
     member_id: Identifier
     email: EmailStr
     name: DisplayText
+    first_name: DisplayText | None = None
     locale: Locale | None = None
     timezone: TimeZone | None = None
     role: Role = "member"
@@ -73,6 +74,7 @@ class MemberUpdated(_Data):
     member_id: Identifier
     email: EmailStr | None = None
     name: DisplayText | None = None
+    first_name: DisplayText | None = None
     locale: Locale | None = None
     timezone: TimeZone | None = None
     role: Role | None = None

@@ -54,6 +54,8 @@ class Member(BaseModel):
     member_id: str
     email: str = ""
     name: str = ""
+    # The name emails greet them by ("Ciao Giulia,"); empty: the first word of `name`.
+    first_name: str = ""
     locale: str | None = None
     timezone: str | None = None
     role: Literal["member", "leader"] = "member"

@@ -92,6 +92,11 @@ class NewPoll(BaseModel):
         default=False,
         description="If true, nothing stored links a member to their answer, and answers cannot be changed.",
     )
+    author_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)] | None = Field(
+        default=None,
+        description="The member who asks (a leader or a member, by the platform's member id). They get the "
+        "results, not the poll or its reminder. Omitted: the community's leader asks.",
+    )
 
 
 class CreatedPoll(BaseModel):
@@ -138,6 +143,8 @@ class Poll(BaseModel):
     # scale polls: the labels of 1 and of 5
     scale_labels: tuple[str, str] | None = None
     anonymous: bool = False
+    # who asked (None: the community's leader); they are not sent the poll, only its results
+    author_id: str | None = None
     send_at: datetime
     close_at: datetime
     created_at: datetime | None = None
@@ -208,6 +215,7 @@ def build_poll(community_id: str, poll_id: str, new_poll: NewPoll, now: datetime
         options=options,
         scale_labels=scale_labels,
         anonymous=new_poll.anonymous,
+        author_id=new_poll.author_id,
         send_at=max(new_poll.send_at or now, now),
         close_at=new_poll.close_at,
         created_at=now,

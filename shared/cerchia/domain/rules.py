@@ -93,5 +93,31 @@ def excerpt(body: str | None) -> str:
     return text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1].rstrip() + "…"
 
 
+def community_home(community: Community, known_urls: Iterable[str] = ()) -> str:
+    """Where "Go to the community" leads: its `community_url`, else its introductions, else the site of a known post."""
+    if community.community_url or community.intro_url:
+        return community.community_url or community.intro_url
+    from urllib.parse import urlsplit
+
+    for address in known_urls:
+        parts = urlsplit(address or "")
+        if parts.scheme in ("https", "http") and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}/"
+    return ""
+
+
+def introductions(community: Community, known_urls: Iterable[str] = ()) -> str:
+    """Where a newcomer introduces themselves: `intro_url`, else the community's home."""
+    return community.intro_url or community_home(community, known_urls)
+
+
+def first_name(given: str | None, full_name: str | None) -> str:
+    """'Giulia' for Giulia Rossi: the first name a member gave, else the first word of their name."""
+    if given and given.strip():
+        return given.strip()
+    words = (full_name or "").split()
+    return words[0] if words else ""
+
+
 def community_display_locale(community: Community) -> str:
     return resolve_locale(None, community.locale)

@@ -32,6 +32,14 @@ class Recipient:
     locale: str | None = None
     member_id: str | None = None
     is_leader: bool = False
+    given_name: str = ""
+
+    @property
+    def first_name(self) -> str:
+        """How emails greet them: the first name they gave, else the first word of their name."""
+        from cerchia.domain.rules import first_name
+
+        return first_name(self.given_name, self.name)
 
 
 def public_url(path: str) -> str:
@@ -118,15 +126,18 @@ def compose(
 
     Pass `footer_why=...` in the context to say more precisely why this recipient gets this email.
     """
-    from cerchia.i18n import translator
+    from cerchia.formatting import fit_subject
     from cerchia.rendering import render
     from cerchia.settings import get_settings
 
     locale = rules.resolve_locale(recipient.locale, community.locale)
-    t = translator(locale)
     unsubscribe = unsubscribe_url(community.community_id, recipient.member_id, now) if recipient.member_id else None
     preferences = preferences_url(community.community_id, recipient.member_id, now) if recipient.member_id else None
-    subject = t(subject_key, community=community.name, name=recipient.name, **(subject_values or {}))
+
+    values_of_subject = {"community": community.name, "name": recipient.first_name, **(subject_values or {})}
+    # titles and questions are cut first (with an ellipsis), names only if that is not enough, dates last
+    texts = [name for name, value in (subject_values or {}).items() if isinstance(value, str) and name != "week_range"]
+    subject = fit_subject(locale, subject_key, values_of_subject, [*texts, "name", "community", "week_range"])
     values = {
         "community": community,
         "recipient": recipient,

@@ -249,9 +249,11 @@ def settle_post(store: Store, community_id: str, post_id: str, state: str, leade
         }
     )
     stage = expression.name("nudge_stage")
+    # "No reply needed" may still come after "I'll answer it" (the leader found nothing to say)
+    settled_before = f", {expression.value('claimed')}" if state == "dismissed" else ""
     condition = (
         f"attribute_exists({expression.name('unanswered_pk')}) AND (attribute_not_exists({stage}) "
-        f"OR {stage} IN ({expression.value('threshold')}, {expression.value('reminder')}))"
+        f"OR {stage} IN ({expression.value('threshold')}, {expression.value('reminder')}{settled_before}))"
     )
     return _update_if_unchanged(
         store, expression.request(store, keys.post(community_id, post_id), "SET " + ", ".join(parts), condition)

@@ -546,7 +546,9 @@ class Store:
         profile = data.model_dump(exclude={"member_id"}, exclude_none=True)
         if existing and existing.status == "provisional":
             # fields from updates that happened after this join win
-            newer = existing.model_dump(include={"email", "name", "locale", "timezone", "role"}, exclude_none=True)
+            newer = existing.model_dump(
+                include={"email", "name", "first_name", "locale", "timezone", "role"}, exclude_none=True
+            )
             if existing.joined_at is None or existing.joined_at > at:
                 profile.update({k: v for k, v in newer.items() if v})
         update = _Update(
@@ -681,15 +683,23 @@ class Store:
         ]
         received = [reply for reply in early if reply["author_id"] != data.author_id]
         if received:
-            writes.append(self._member_week(community, created_at, data.author_id, {"replies_received": len(received)}))
+            writes.append(
+                self._member_week(
+                    community, created_at, data.author_id, {"replies_received": len(received)}, str(data.url)
+                )
+            )
         return writes
 
-    def _member_week(self, community: Community, at: datetime, member_id: str, adds: dict[str, Any]) -> _Write:
+    def _member_week(
+        self, community: Community, at: datetime, member_id: str, adds: dict[str, Any], post_url: str = ""
+    ) -> _Write:
         week_key = rules.week_of(at, community.timezone)
+        # the latest of their posts that drew a reply or reaction: the "your week" line links to it
+        latest = {"last_post_url": post_url} if post_url else {}
         update = _Update(
             keys.member_week(community.community_id, week_key, member_id),
             adds=adds,
-            sets={"entity": "member-week", "week": week_key, "member_id": member_id},
+            sets={"entity": "member-week", "week": week_key, "member_id": member_id, **latest},
         )
         return self._update("plain", update)
 
@@ -767,7 +777,7 @@ class Store:
         if written is not None and elsewhere:
             writes.append(self._week(community, written, digest_adds))
         if post and not post.placeholder and post.author_id != data.author_id:
-            writes.append(self._member_week(community, at, post.author_id, {"replies_received": 1}))
+            writes.append(self._member_week(community, at, post.author_id, {"replies_received": 1}, post.url))
         return writes
 
     def _reaction_added(self, community: Community, event: PlatformEvent) -> list[_Write]:
@@ -809,7 +819,9 @@ class Store:
         if written is not None and elsewhere:
             writes.append(self._week(community, written, digest_adds))
         if post and not post.placeholder and post.author_id != data.member_id:
-            writes.append(self._member_week(community, event.occurred_at, post.author_id, {"reactions_received": 1}))
+            writes.append(
+                self._member_week(community, event.occurred_at, post.author_id, {"reactions_received": 1}, post.url)
+            )
         return writes
 
     # ------------------------------------------------------------------ email ledger
