@@ -80,15 +80,29 @@ def openapi() -> dict[str, Any]:
     return document()
 
 
+def _without_key() -> Response | None:
+    """The 401 for a caller without this community's key: checked before the body, so they learn nothing."""
+    event = app.current_event
+    try:
+        leader_community((event.path_parameters or {}).get("community_id", ""), event.headers.get("authorization"))
+    except (Unauthorized, InvalidInput):
+        return _json(401, ApiError(error=NO_KEY))
+    return None
+
+
+@app.exception_handler([RecursionError, UnicodeDecodeError])
+def unreadable_body(error: Exception) -> Response:
+    problem = "nested too deeply" if isinstance(error, RecursionError) else "not UTF-8"
+    what = "is nested too deeply to read" if isinstance(error, RecursionError) else "is not UTF-8 text"
+    return _without_key() or _json(
+        400, ApiError(error=f"The body {what}: send the poll as a UTF-8 JSON object.", fields={"body": problem})
+    )
+
+
 @app.exception_handler(RequestValidationError)
 def invalid_request(error: RequestValidationError) -> Response:
-    # The key is checked before the body, so a caller without it learns nothing about the API.
-    try:
-        leader_community(
-            app.current_event.path_parameters.get("community_id", ""), app.current_event.headers.get("authorization")
-        )
-    except Unauthorized:
-        return _json(401, ApiError(error=NO_KEY))
+    if (refused := _without_key()) is not None:
+        return refused
     fields = {
         ".".join(str(part) for part in problem["loc"][1:]) or "body": problem["msg"] for problem in error.errors()
     }

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from cerchia.errors import InvalidInput, PayloadTooLarge, Unauthorized
 
 MAX_BODY_BYTES = 256 * 1024
+# The webhook-id is part of a table key (at most 1 KiB): anything longer than this is not an id.
+MAX_WEBHOOK_ID = 200
 Outcome = Literal["stored", "duplicate", "unchanged", "ignored"]
 
 
@@ -32,6 +34,24 @@ def verify_signature(secret: str, body: bytes, headers: dict[str, str]) -> None:
         raise Unauthorized("The webhook signature is not valid.") from None
 
 
+def decode_json(body: bytes) -> Any:
+    """The JSON document in a body, or InvalidInput saying why it is not one (never a 500)."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidInput("The body is not valid JSON: send UTF-8 JSON text.", {"body": str(error)}) from None
+    except RecursionError:
+        raise InvalidInput(
+            "The body is nested too deeply to read; send the flat object the contract describes.",
+            {"body": "nested too deeply"},
+        ) from None
+
+
+def _signed_at(headers: dict[str, str]) -> datetime:
+    """When the platform signed the webhook (already verified to be within the tolerance of the wall clock)."""
+    return datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
+
+
 def ingest_webhook(community_id: str, headers: dict[str, str], body: bytes, now: datetime) -> Ingested:
     """Verify, validate and durably store one webhook. Raises PayloadTooLarge, Unauthorized, InvalidInput."""
     from cerchia.domain.events import parse_event
@@ -45,12 +65,15 @@ def ingest_webhook(community_id: str, headers: dict[str, str], body: bytes, now:
     if community is None:
         raise Unauthorized("The webhook signature is not valid.")  # same answer as a bad signature: no enumeration
     verify_signature(community.webhook_secret, body, headers)
-    try:
-        decoded = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput("The body is not valid JSON.", {"body": str(error)}) from None
-    event = parse_event(decoded, received_at=now)
+    webhook_id = headers["webhook-id"]
+    if len(webhook_id) > MAX_WEBHOOK_ID:
+        raise InvalidInput(
+            f"The webhook-id header is {len(webhook_id)} characters; send an id of at most {MAX_WEBHOOK_ID}.",
+            {"webhook-id": f"longer than {MAX_WEBHOOK_ID} characters"},
+        )
+    decoded = decode_json(body)
+    event = parse_event(decoded, received_at=now, arrived_at=_signed_at(headers))
     if event is None:
         return Ingested("ignored", decoded.get("type"))
-    outcome = store.record_event(community, headers["webhook-id"], event, now)
+    outcome = store.record_event(community, webhook_id, event, now)
     return Ingested(outcome, event.type)
