@@ -12,7 +12,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import BaseModel, Field
@@ -96,6 +99,13 @@ def unreadable_body(error: Exception) -> Response:
     what = "is nested too deeply to read" if isinstance(error, RecursionError) else "is not UTF-8 text"
     return _without_key() or _json(
         400, ApiError(error=f"The body {what}: send the poll as a UTF-8 JSON object.", fields={"body": problem})
+    )
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def not_json(error: RequestUnsupportedContentType) -> Response:
+    return _without_key() or _json(
+        415, ApiError(error="The body must be JSON: send it with `Content-Type: application/json`.")
     )
 
 
