@@ -51,6 +51,18 @@ def invalid_request(error: RequestValidationError) -> Response:
     return _json(400, ApiError(error='Send {"members": [...]} with 1 to 1,000 members.', fields=fields))
 
 
+@app.exception_handler([RecursionError, UnicodeDecodeError])
+def unreadable_body(error: Exception) -> Response:
+    try:  # the key is checked before the body
+        _community(app.current_event.path_parameters.get("community_id", ""))
+    except (Unauthorized, InvalidInput):
+        return _json(401, ApiError(error=NO_KEY))
+    what = "is nested too deeply to read" if isinstance(error, RecursionError) else "is not UTF-8 text"
+    return _json(
+        400, ApiError(error=f"The body {what}: send the members as a UTF-8 JSON object.", fields={"body": what})
+    )
+
+
 @app.exception_handler(InvalidInput)
 def invalid(error: InvalidInput) -> Response:
     return _json(400, ApiError(error=error.message, fields=error.fields))

@@ -8,11 +8,14 @@ one document covers the whole public API.
 import json
 from datetime import datetime
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import BaseModel, Field
@@ -35,10 +38,18 @@ def _answer(description: str, model: type[BaseModel] | None = None) -> dict[str,
     return {"description": description, **({"content": {"application/json": {"model": model}}} if model else {})}
 
 
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}}
 ERRORS = {
-    400: _answer("The body is not a valid poll; `fields` names what is wrong.", ApiError),
+    400: _answer("The request is not valid; `fields` names what is wrong.", ApiError),
     401: _answer("Missing or wrong API key, or unknown community.", ApiError),
-    503: _answer("Busy for a moment; retry after the Retry-After header's seconds.", ApiError),
+    503: {
+        **_answer("Busy for a moment; retry after the Retry-After header's seconds.", ApiError),
+        "headers": RETRY_AFTER,
+    },
+}
+BODY_ERRORS = {
+    413: {"description": "Body over API Gateway's 10 MiB limit (answered by the gateway)."},
+    415: _answer("The body is not sent as `application/json`.", ApiError),
 }
 
 
@@ -47,14 +58,26 @@ ERRORS = {
     summary="Create a poll",
     description="Schedules a poll: at `send_at` every member with polls on gets it by email, one button per option. "
     "Send an `Idempotency-Key` header (1-128 characters) to make retries safe: the same key and body give the "
-    "same poll.",
+    "same poll; the same key with any other field (send_at included) is a 400.",
     tags=["Polls"],
     security=LEADER_KEY,
-    responses={201: _answer("The poll is scheduled.", CreatedPoll), **ERRORS},
+    responses={201: _answer("The poll is scheduled.", CreatedPoll), **ERRORS, **BODY_ERRORS},
 )
-def create(community_id: str, poll: NewPoll) -> Response[CreatedPoll]:
+def create(
+    community_id: str,
+    poll: NewPoll,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="idempotency-key",
+            min_length=1,
+            max_length=128,
+            description="Makes a retried create safe: the same key and body give the same poll.",
+        ),
+    ] = None,
+) -> Response[CreatedPoll]:
     community = leader_community(community_id, app.current_event.headers.get("authorization"))
-    created = create_poll(community, poll, clock.now(), app.current_event.headers.get("idempotency-key"))
+    created = create_poll(community, poll, clock.now(), idempotency_key)
     logger.info("poll created", community_id=community_id, poll_id=created.poll_id, kind=created.kind)
     return Response(201, content_types.APPLICATION_JSON, CreatedPoll(poll_id=created.poll_id).model_dump())
 
@@ -81,15 +104,36 @@ def openapi() -> dict[str, Any]:
     return document()
 
 
+def _without_key() -> Response | None:
+    """The 401 for a caller without this community's key: checked before the body, so they learn nothing."""
+    event = app.current_event
+    try:
+        leader_community((event.path_parameters or {}).get("community_id", ""), event.headers.get("authorization"))
+    except (Unauthorized, InvalidInput):
+        return _json(401, ApiError(error=NO_KEY))
+    return None
+
+
+@app.exception_handler([RecursionError, UnicodeDecodeError])
+def unreadable_body(error: Exception) -> Response:
+    problem = "nested too deeply" if isinstance(error, RecursionError) else "not UTF-8"
+    what = "is nested too deeply to read" if isinstance(error, RecursionError) else "is not UTF-8 text"
+    return _without_key() or _json(
+        400, ApiError(error=f"The body {what}: send the poll as a UTF-8 JSON object.", fields={"body": problem})
+    )
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def not_json(error: RequestUnsupportedContentType) -> Response:
+    return _without_key() or _json(
+        415, ApiError(error="The body must be JSON: send it with `Content-Type: application/json`.")
+    )
+
+
 @app.exception_handler(RequestValidationError)
 def invalid_request(error: RequestValidationError) -> Response:
-    # The key is checked before the body, so a caller without it learns nothing about the API.
-    try:
-        leader_community(
-            app.current_event.path_parameters.get("community_id", ""), app.current_event.headers.get("authorization")
-        )
-    except Unauthorized:
-        return _json(401, ApiError(error=NO_KEY))
+    if (refused := _without_key()) is not None:
+        return refused
     fields = {
         ".".join(str(part) for part in problem["loc"][1:]) or "body": problem["msg"] for problem in error.errors()
     }
@@ -147,6 +191,11 @@ class WebhookBody(BaseModel):
     )
 
 
+class WebhookAnswer(BaseModel):
+    status: Literal["stored", "duplicate", "ignored"]
+    type: str | None = Field(description="The event's type.")
+
+
 @platform_api.post(
     "/v1/communities/<community_id>/events",
     summary="Receive a platform event (Standard Webhooks)",
@@ -154,11 +203,15 @@ class WebhookBody(BaseModel):
     "timestamp tolerance; bodies up to 256 KiB. A 2xx comes only once the event is durably stored.",
     tags=["Platform events"],
     responses={
-        202: {"description": "Stored."},
-        200: {"description": "A duplicate `webhook-id` (nothing changes), or a type Cerchia ignores."},
-        400: _answer("Malformed body or data; `fields` names what is wrong.", ApiError),
+        202: _answer("Stored.", WebhookAnswer),
+        200: _answer("A duplicate `webhook-id` (nothing changes), or a type Cerchia ignores.", WebhookAnswer),
+        400: _answer("Malformed body, data or `webhook-id` (over 200 characters); `fields` names what.", ApiError),
         401: _answer("Missing, wrong or stale signature, or unknown community.", ApiError),
         413: _answer("Body over 256 KiB.", ApiError),
+        503: {
+            **_answer("Busy for a moment; the platform retries after Retry-After seconds.", ApiError),
+            "headers": RETRY_AFTER,
+        },
     },
 )
 def platform_event(

@@ -6,7 +6,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
-from cerchia.pages import as_response, form_fields, locale_of, unsubscribe
+from cerchia.pages import as_response, form_fields, locale_of, unreadable_form, unsubscribe
 
 logger = Logger()
 app = APIGatewayHttpResolver()
@@ -30,6 +30,12 @@ def unsubscribe_now(token: str) -> Response:
     )
     logger.info("unsubscribe", status=page.status, one_click="List-Unsubscribe" in fields)
     return as_response(page)
+
+
+@app.exception_handler(UnicodeDecodeError)
+def unreadable(error: UnicodeDecodeError) -> Response:
+    # A body that is not UTF-8 cannot be a form of ours: say so (400) and change nothing.
+    return as_response(unreadable_form(locale_of(app.current_event.headers)))
 
 
 @logger.inject_lambda_context(clear_state=True)

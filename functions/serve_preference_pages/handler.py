@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
 from cerchia.errors import Transient
-from cerchia.pages import as_response, form_fields, locale_of
+from cerchia.pages import as_response, form_fields, locale_of, unreadable_form
 from cerchia.preferences import save, show
 
 logger = Logger()
@@ -33,6 +33,12 @@ def busy(error: Transient) -> Response:
     return Response(
         503, "text/plain; charset=utf-8", "Busy for a moment: please save again.", headers={"Retry-After": "2"}
     )
+
+
+@app.exception_handler(UnicodeDecodeError)
+def unreadable(error: UnicodeDecodeError) -> Response:
+    # A body that is not UTF-8 cannot be a form of ours: say so (400) and change nothing.
+    return as_response(unreadable_form(locale_of(app.current_event.headers)))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
-from cerchia.pages import as_response, locale_of
+from cerchia.pages import as_response, locale_of, unreadable_form
 from cerchia.polls import submit_vote, vote_page
 
 logger = Logger()
@@ -27,6 +27,12 @@ def answer_poll(token: str) -> Response:
     page = submit_vote(token, form.get("choice", []), clock.now(), locale_of(app.current_event.headers))
     logger.info("vote", status=page.status)  # never the member's choice
     return as_response(page)
+
+
+@app.exception_handler(UnicodeDecodeError)
+def unreadable(error: UnicodeDecodeError) -> Response:
+    # A body that is not UTF-8 cannot be a form of ours: say so (400) and change nothing.
+    return as_response(unreadable_form(locale_of(app.current_event.headers)))
 
 
 @logger.inject_lambda_context(clear_state=True)

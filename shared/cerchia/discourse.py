@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import datetime
 
-from cerchia.errors import InvalidInput, PayloadTooLarge, Unauthorized, UnsupportedMediaType
-from cerchia.ingest import MAX_BODY_BYTES, Ingested
+from cerchia.errors import PayloadTooLarge, Unauthorized, UnsupportedMediaType
+from cerchia.ingest import MAX_BODY_BYTES, Ingested, decode_json
 
 SIGNATURE_PREFIX = "sha256="
 # The community's idempotency records of Discourse deliveries: `discourse:` + the natural key.
@@ -49,10 +48,7 @@ def ingest_discourse(community_id: str, headers: dict[str, str], body: bytes, no
     if community is None:
         raise Unauthorized("The Discourse signature is not valid.")  # the same answer: no enumeration
     verify_signature(community.webhook_secret, body, headers.get("x-discourse-event-signature", ""))
-    try:
-        decoded = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput("The body is not valid JSON.", {"body": str(error)}) from None
+    decoded = decode_json(body)
     event_name = headers.get("x-discourse-event", "")
     mapped = map_delivery(event_name, decoded, headers.get("x-discourse-instance", ""), now)
     if mapped.event is None:

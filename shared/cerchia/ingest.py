@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from cerchia.errors import InvalidInput, PayloadTooLarge, Unauthorized
@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from cerchia.domain.models import Community
 
 MAX_BODY_BYTES = 256 * 1024
+# The webhook-id is part of a table key (at most 1 KiB): anything longer than this is not an id.
+MAX_WEBHOOK_ID = 200
 Outcome = Literal["stored", "duplicate", "unchanged", "ignored"]
 
 
@@ -35,6 +37,24 @@ def verify_signature(secret: str, body: bytes, headers: dict[str, str]) -> None:
         raise Unauthorized("The webhook signature is not valid.") from None
 
 
+def decode_json(body: bytes) -> Any:
+    """The JSON document in a body, or InvalidInput saying why it is not one (never a 500)."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidInput("The body is not valid JSON: send UTF-8 JSON text.", {"body": str(error)}) from None
+    except RecursionError:
+        raise InvalidInput(
+            "The body is nested too deeply to read; send the flat object the contract describes.",
+            {"body": "nested too deeply"},
+        ) from None
+
+
+def _signed_at(headers: dict[str, str]) -> datetime:
+    """When the platform signed the webhook (already verified to be within the tolerance of the wall clock)."""
+    return datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
+
+
 def ingest_webhook(community_id: str, headers: dict[str, str], body: bytes, now: datetime) -> Ingested:
     """Verify, validate and durably store one webhook. Raises PayloadTooLarge, Unauthorized, InvalidInput."""
     from cerchia.domain.events import parse_event
@@ -55,16 +75,19 @@ def ingest_webhook(community_id: str, headers: dict[str, str], body: bytes, now:
         if not (community.previous_webhook_secret and until is not None and now < until):
             raise
         verify_signature(community.previous_webhook_secret, body, headers)
-    try:
-        decoded = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput("The body is not valid JSON.", {"body": str(error)}) from None
+    webhook_id = headers["webhook-id"]
+    if len(webhook_id) > MAX_WEBHOOK_ID:
+        raise InvalidInput(
+            f"The webhook-id header is {len(webhook_id)} characters; send an id of at most {MAX_WEBHOOK_ID}.",
+            {"webhook-id": f"longer than {MAX_WEBHOOK_ID} characters"},
+        )
+    decoded = decode_json(body)
     if isinstance(decoded, dict) and decoded.get("type") == "member.erased":
         return _erase(community, decoded)
-    event = parse_event(decoded, received_at=now)
+    event = parse_event(decoded, received_at=now, arrived_at=_signed_at(headers))
     if event is None:
         return Ingested("ignored", decoded.get("type"))
-    outcome = store.record_event(community, headers["webhook-id"], event, now)
+    outcome = store.record_event(community, webhook_id, event, now)
     if outcome == "stored":
         from cerchia.observability import count
 

@@ -586,6 +586,9 @@ def nudge_link_page(token: str, confirm: bool, now: datetime, fallback_locale: s
     if community is None or leader is None or post is None:
         return _page_message(fallback_locale, 404, "nudges.page_invalid_title", "nudges.page_not_found_body")
     locale = rules.resolve_locale(leader.locale, community.locale)
+    if leader.status != "active" or leader.role != "leader":
+        # A link outlives its leader's role: someone who left or stepped down can no longer act.
+        return _page_message(locale, 403, "nudges.page_not_leader_title", "nudges.page_not_leader_body", community.name)
     open_to = _waiting(post) or (action == "dismiss" and _claimed_but_unanswered(post))
     if open_to and not confirm:
         return _page_confirm(community, post, str(action), locale)

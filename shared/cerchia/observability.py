@@ -33,3 +33,40 @@ def count(metric: str, value: float = 1, **dimensions: str) -> None:
         metrics.flush_metrics()
     except Exception:
         logger().exception("could not count", extra={"metric": metric, **dimensions})
+
+
+UNREADABLE_METRIC = "UnreadableItems"
+
+
+def unreadable_item(entity: str, item: dict[str, Any], error: Exception) -> None:
+    """Log and count a stored item that no longer reads as its model; the caller skips it and goes on.
+
+    The log names the item's key and the fields at fault, never their values (they may hold an address).
+    """
+    import os
+
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    problems = getattr(error, "errors", None)
+    fields = (
+        sorted({".".join(str(part) for part in problem.get("loc", ())) for problem in problems()})
+        if callable(problems)
+        else []
+    )
+    logger().warning(
+        "unreadable item skipped",
+        extra={
+            "entity": entity,
+            "pk": str(item.get("pk", "")),
+            "sk": str(item.get("sk", "")),
+            "error": type(error).__name__,
+            "fields": fields,
+        },
+    )
+    with single_metric(
+        name=UNREADABLE_METRIC,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Cerchia"),
+    ) as metric:
+        metric.add_dimension(name="entity", value=entity)

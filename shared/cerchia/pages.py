@@ -79,6 +79,11 @@ def _multipart_fields(body: str, content_type: str) -> dict[str, str]:
     return fields
 
 
+def unreadable_form(locale: str) -> Page:
+    """The 400 page for a posted body that is not UTF-8 text (nothing was read, nothing changed)."""
+    return _message(locale, 400, "page.unreadable_title", "page.unreadable_body")
+
+
 def is_unsubscribe_request(fields: dict[str, str]) -> bool:
     """A one-click POST (RFC 8058 body) or the confirmation form's own POST."""
     return fields.get("List-Unsubscribe", "").strip().lower() == "one-click" or fields.get("confirm") == "yes"

@@ -83,13 +83,14 @@ def create_poll(community: Community, new_poll: NewPoll, now: datetime, idempote
         if idempotency_key
         else secrets.token_hex(6)
     )
-    poll = build_poll(community.community_id, poll_id, new_poll, now)
+    poll = build_poll(community.community_id, poll_id, new_poll, now).model_copy(
+        update={"request_digest": request_digest(new_poll)}
+    )
     try:
         put_poll(store, poll)
     except AlreadyExists:
         existing = get_poll(store, community.community_id, poll_id)
-        same = ("question", "options", "kind", "close_at", "anonymous")
-        if existing is None or any(getattr(existing, name) != getattr(poll, name) for name in same):
+        if existing is None or not _same_request(existing, new_poll, poll):
             raise InvalidInput(
                 "This Idempotency-Key was already used for another poll; use a new key for a new poll.",
                 {"Idempotency-Key": "already used for another poll"},
@@ -105,6 +106,23 @@ def create_poll(community: Community, new_poll: NewPoll, now: datetime, idempote
         delete_poll(store, community.community_id, poll.poll_id)
         raise Transient("The poll could not be scheduled; please create it again.") from None
     return poll
+
+
+def request_digest(new_poll: NewPoll) -> str:
+    """A fingerprint of every field of a create request, as validated (so `+01:00` and `Z` spellings agree)."""
+    return hashlib.sha256(new_poll.model_dump_json().encode()).hexdigest()
+
+
+def _same_request(existing: Poll, new_poll: NewPoll, poll: Poll) -> bool:
+    """Whether a retried create asks for exactly the poll stored under its Idempotency-Key, send_at included."""
+    if existing.request_digest:
+        return existing.request_digest == poll.request_digest
+    # polls stored before the fingerprint: compare what they kept
+    same = ("question", "options", "kind", "close_at", "anonymous", "scale_labels")
+    sent_at_asked = new_poll.send_at is None or max(new_poll.send_at, existing.created_at or new_poll.send_at) == (
+        existing.send_at
+    )
+    return sent_at_asked and all(getattr(existing, name) == getattr(poll, name) for name in same)
 
 
 def poll_summary(community: Community, poll_id: str, now: datetime) -> PollSummary:

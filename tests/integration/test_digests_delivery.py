@@ -150,3 +150,25 @@ def test_a_suppressed_address_gets_no_digest(week_of_eight, sweeper, outbox):
 
     recipients = sorted(to(mail) for mail in of_kind(outbox, "digest"))
     assert "m3@example.com" not in recipients and len(recipients) == 7
+
+
+def test_an_unreadable_member_never_stops_the_digests_of_the_others(week_of_eight, sweeper, outbox):
+    """A member row no model can read (planted straight in the table) is skipped; the eight others get theirs."""
+    import boto3
+
+    from cerchia.settings import get_settings
+
+    cid = week_of_eight.community_id
+    planted = {
+        "pk": f"C#{cid}", "sk": "M#m_bad", "entity": "member", "community_id": cid, "member_id": "m_bad",
+        "email": "bad@example.com", "role": "overlord", "status": "active", "joined_at": "2026-11-01T00:00:00.000000Z",
+    }  # fmt: skip
+    boto3.client("dynamodb").put_item(
+        TableName=get_settings().table_name, Item={name: {"S": value} for name, value in planted.items()}
+    )
+
+    sweeper.until(ROME_NINE + timedelta(minutes=5))
+
+    recipients = sorted(to(mail) for mail in of_kind(outbox, "digest"))
+    assert recipients == sorted(f"{member_id}@example.com" for member_id in MEMBERS)
+    assert sweeper.failures == []

@@ -262,3 +262,12 @@ def test_connect_discourse_refuses_an_instance_url_that_is_not_a_web_address(com
 
     with pytest.raises(CliError, match="must be the forum's address"):
         run_connect_discourse(args)
+
+
+def test_a_signed_body_nested_100000_deep_is_a_400_not_a_server_error(community, discourse):
+    nested = b"[" * 100_000 + b"]" * 100_000
+
+    answer = discourse(community, "post_created", nested)
+
+    assert answer["statusCode"] == 400
+    assert answer["json"]["fields"] == {"body": "nested too deeply"}

@@ -186,6 +186,7 @@ def test_member_left_then_rejoined_keeps_the_membership_within_30_days(community
     ingest(community, event("member_left"))
     rejoin = event("member_joined")
     rejoin["timestamp"] = "2026-12-10T09:00:00Z"
+    clock.current = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)  # an event arrives when it happens, not before
     ingest(community, rejoin)
 
     member = get_store().get_member(community.community_id, "u_1042")

@@ -227,3 +227,33 @@ def test_erasing_an_imported_leader_takes_them_out_of_the_leaders(community, mem
     assert [leader.member_id for leader in get_store().leaders(get_store().get_community(community.community_id))] == [
         "founder"
     ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [(b'{"members": "caf\xe9"}', "not UTF-8"), (b'{"members": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested")],
+    ids=["not-utf8", "nested-100000-deep"],
+)
+def test_an_unreadable_import_body_is_a_400_after_the_key_and_a_wrong_key_still_401(community, raw, problem):
+    import base64
+
+    module = load_handler("manage_members")
+    cid = community.community_id
+
+    def post(key: str) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
+        request = http_event(
+            "POST",
+            f"/v1/communities/{cid}/members:import",
+            "/v1/communities/{community_id}/members:import",
+            {"community_id": cid},
+            raw,
+            headers,
+        )
+        request["body"], request["isBase64Encoded"] = base64.b64encode(raw).decode(), True
+        return _with_json(module.lambda_handler(request, LambdaContext()))
+
+    assert post("ck_wrong")["statusCode"] == 401
+    answer = post(community.api_key)
+    assert answer["statusCode"] == 400
+    assert problem in answer["json"]["error"]

@@ -132,3 +132,30 @@ def test_a_claimed_post_leaves_a_leaders_deferred_morning_nudge(community, inges
     sweep()
 
     assert to(kind(outbox(), "nudge"), ANNA) == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"type": "member.updated", "data": {"member_id": "u_8", "role": "member"}},
+        {"type": "member.left", "data": {"member_id": "u_8"}},
+    ],
+    ids=["stepped-down", "left"],
+)
+def test_a_nudge_link_acts_only_while_its_leader_still_leads(nudged, ingest, page, clock, sweep, outbox, change):
+    from cerchia.store import get_store
+    from cerchia.store import nudges as nudge_store
+
+    dismiss = link(outbox, ANNA, "No reply needed")
+    ingest(nudged, {**change, "timestamp": "2026-11-24T11:30:00Z"})
+
+    shown = page("GET", dismiss)
+    acted = page("POST", dismiss, b"confirm=yes", FORM)
+    clock.current = POSTED + timedelta(hours=48)
+    sweep()
+
+    assert (shown["statusCode"], acted["statusCode"]) == (403, 403)
+    assert "You&#39;re no longer a leader here" in acted["body"] and "nothing was changed" in acted["body"]
+    post = nudge_store.get_post(get_store(), nudged.community_id, "p_301")
+    assert post is not None and post.get("settled_by") is None
+    assert len(to(kind(outbox(), "nudge"), FOUNDER)) == 2  # the reminder still goes to the leader who leads

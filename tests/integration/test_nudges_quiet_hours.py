@@ -65,6 +65,7 @@ def test_a_nudge_due_at_night_waits_for_8_in_rome_after_the_october_dst_change(c
 def test_a_nudge_due_at_night_waits_for_8_in_rome_after_the_march_dst_change(community, ingest, clock, sweep, outbox):
     # Due Saturday 27 March 2027, 22:30 in Rome; that night the clocks go forward (02:00 -> 03:00),
     # so Sunday's 08:00 in Rome is 06:00Z.
+    clock.current = datetime(2027, 3, 26, 21, 30, tzinfo=UTC)  # the post arrives when it is written
     ingest(community, question("p_1", "Colomba fatta in casa", datetime(2027, 3, 26, 21, 30, tzinfo=UTC)))
 
     sweep_at(clock, sweep, datetime(2027, 3, 27, 21, 30, tzinfo=UTC), datetime(2027, 3, 28, 5, 45, tzinfo=UTC))

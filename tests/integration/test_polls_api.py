@@ -189,13 +189,41 @@ def test_openapi_says_what_the_api_really_answers(polls, clock):
         jsonschema.validate(poll_request("polls_create_one_option"), _schema(document, "NewPoll"))
 
 
+def test_openapi_declares_415_503_with_retry_after_and_the_idempotency_key(polls):
+    from support import LambdaContext, http_event
+
+    document = polls.openapi()["json"]
+    create = document["paths"]["/v1/communities/{community_id}/polls"]["post"]
+    community_id = polls.community.community_id
+    request = http_event(
+        "POST",
+        f"/v1/communities/{community_id}/polls",
+        "/v1/communities/{community_id}/polls",
+        {"community_id": community_id},
+        json.dumps(poll_request()).encode(),
+        {"authorization": f"Bearer {polls.community.api_key}", "content-type": "text/plain"},
+    )
+
+    not_json = polls.api.lambda_handler(request, LambdaContext())
+
+    assert not_json["statusCode"] == 415
+    declared = create["responses"]["415"]["content"]["application/json"]["schema"]
+    jsonschema.validate(json.loads(not_json["body"]), {**declared, "components": document["components"]})
+    assert "Content-Type: application/json" in json.loads(not_json["body"])["error"]
+    assert {"413", "415", "503"} <= set(create["responses"])
+    for operation in (create, document["paths"]["/v1/communities/{community_id}/events"]["post"]):
+        assert set(operation["responses"]["503"]["headers"]) == {"Retry-After"}
+    [header] = [parameter for parameter in create["parameters"] if parameter["in"] == "header"]
+    assert header["name"].lower() == "idempotency-key" and header["required"] is False
+
+
 def test_openapi_describes_the_webhook_and_the_leader_key(polls):
     document = polls.openapi()["json"]
 
     webhook = document["paths"]["/v1/communities/{community_id}/events"]["post"]
     headers = {parameter["name"] for parameter in webhook["parameters"] if parameter["in"] == "header"}
     assert headers == {"webhook-id", "webhook-timestamp", "webhook-signature"}
-    assert set(webhook["responses"]) == {"200", "202", "400", "401", "413"}
+    assert set(webhook["responses"]) == {"200", "202", "400", "401", "413", "503"}
     jsonschema.validate(
         json.loads((ROOT / "tests/events/member_joined.json").read_text()), _schema(document, "WebhookBody")
     )

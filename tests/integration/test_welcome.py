@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from support import event
 
 
@@ -55,12 +57,13 @@ def test_member_who_rejoins_within_30_days_is_not_welcomed_again(community, inge
     assert len(outbox()) == 1
 
 
-def test_member_who_rejoins_after_30_days_is_welcomed_again(community, ingest, welcome, outbox):
+def test_member_who_rejoins_after_30_days_is_welcomed_again(community, ingest, welcome, outbox, clock):
     ingest(community, event("member_joined"))
     welcome(community.community_id, "u_1042")
     ingest(community, event("member_left"))
     rejoin = event("member_joined")
     rejoin["timestamp"] = "2027-01-30T09:00:00Z"
+    clock.current = datetime(2027, 1, 30, 9, 0, tzinfo=UTC)  # an event arrives when it happens, not before
     ingest(community, rejoin)
 
     welcome(community.community_id, "u_1042")

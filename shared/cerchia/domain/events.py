@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,10 +45,37 @@ def _timezone(value: str) -> str:
     return value
 
 
+# Instants Cerchia accepts: none before this, none more than a year ahead (see `instant_problems`).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+AT_MOST_AHEAD = timedelta(days=366)
+# An event cannot have happened later than it arrived, give or take the signature's clock tolerance.
+CLOCK_TOLERANCE = timedelta(minutes=5)
+OUT_OF_RANGE = "must be between the year 2000 and one year from now"
+
+
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("must carry a time zone offset, e.g. 2026-11-26T09:00:00Z")
-    return value.astimezone(UTC)
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:30:00+01:00 is before the first representable UTC instant
+        raise ValueError(OUT_OF_RANGE) from None
+    if utc < EARLIEST:
+        raise ValueError(OUT_OF_RANGE)
+    return utc
+
+
+def instant_problems(instants: dict[str, datetime | None], latest: datetime) -> dict[str, str]:
+    """The named instants that are later than `latest` (the window's start is checked on parsing).
+
+    Keeping every stored instant within a sane window keeps keys sortable and week and local-time
+    arithmetic (which overflows near year 9999) safe for every later reader.
+    """
+    return {
+        name: f"must not be later than {latest.isoformat().replace('+00:00', 'Z')}"
+        for name, instant in instants.items()
+        if instant is not None and instant > latest
+    }
 
 
 Locale = Annotated[str, AfterValidator(_locale)]
@@ -158,9 +185,12 @@ def _fields(error: ValidationError, prefix: str = "") -> dict[str, str]:
     return fields
 
 
-def parse_event(body: Any, received_at: datetime) -> PlatformEvent | None:
+def parse_event(body: Any, received_at: datetime, arrived_at: datetime | None = None) -> PlatformEvent | None:
     """Validate a decoded webhook body. None means a well-formed event of a type Cerchia ignores.
 
+    `received_at` is the business clock's now (the event's time when it carries none); `arrived_at`,
+    when later, is when the platform signed it. Neither `timestamp` nor `created_at` may be later
+    than the later of the two plus CLOCK_TOLERANCE, nor earlier than the year 2000.
     Raises InvalidInput naming every field that is wrong.
     """
     if not isinstance(body, dict):
@@ -176,5 +206,13 @@ def parse_event(body: Any, received_at: datetime) -> PlatformEvent | None:
         data = model.model_validate(envelope.data)
     except ValidationError as error:
         raise InvalidInput(f"The data of this {envelope.type} event is not valid.", _fields(error, "data.")) from None
+    latest = max(received_at, arrived_at or received_at) + CLOCK_TOLERANCE
+    too_late = instant_problems(
+        {"timestamp": envelope.timestamp, "data.created_at": getattr(data, "created_at", None)}, latest
+    )
+    if too_late:
+        raise InvalidInput(
+            f"The event is dated after it arrived: send the time it happened in {' and '.join(too_late)}.", too_late
+        )
     occurred_at = envelope.timestamp or received_at
     return PlatformEvent(type=envelope.type, occurred_at=occurred_at, data=data)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from cerchia.domain.events import Instant
+from cerchia.domain.events import AT_MOST_AHEAD, Instant, instant_problems
 from cerchia.domain.models import Member
 from cerchia.domain.text import clean_input
 from cerchia.errors import InvalidInput
@@ -157,6 +157,8 @@ class Poll(BaseModel):
     reminded_at: datetime | None = None
     closed_at: datetime | None = None
     reported_at: datetime | None = None
+    # sha256 of the create request's fields (cerchia.polls.request_digest): an Idempotency-Key retry must match it
+    request_digest: str = ""
 
 
 class Ballot(BaseModel):
@@ -185,6 +187,14 @@ def problems(new_poll: NewPoll, now: datetime) -> dict[str, str]:
             found["options"] = f"the option {label!r} appears twice; each answer must be different"
             break
         seen.add(label.casefold())
+    # Before any arithmetic on them: an instant near year 9999 would overflow it.
+    too_late = instant_problems(
+        {"send_at": new_poll.send_at, "close_at": new_poll.close_at}, now + AT_MOST_AHEAD + MAX_DURATION
+    )
+    if new_poll.send_at is not None and new_poll.send_at > now + AT_MOST_AHEAD:
+        too_late["send_at"] = "must be at most one year from now"
+    if too_late:
+        return found | too_late
     send_at = new_poll.send_at or now
     if send_at < now - SEND_AT_TOLERANCE:
         found["send_at"] = "must not be in the past (leave it out to send as soon as possible)"

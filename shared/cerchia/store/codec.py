@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=1)
@@ -56,3 +59,18 @@ def to_value(value: Any) -> Any:
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     deserializer = _deserializer()
     return {key: _plain(deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def readable(convert: Callable[[dict[str, Any]], T], item: dict[str, Any], entity: str) -> T | None:
+    """`convert(item)`, or None when the stored item does not read as its model (logged and counted).
+
+    One unreadable item (written by an older version, or by hand) must never stop a batch, a
+    welcome or a fan-out for everyone else: the callers skip it.
+    """
+    try:
+        return convert(item)
+    except (ValueError, KeyError, TypeError, ArithmeticError) as error:  # pydantic's ValidationError is a ValueError
+        from cerchia.observability import unreadable_item
+
+        unreadable_item(entity, item, error)
+        return None

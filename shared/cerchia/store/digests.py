@@ -14,7 +14,7 @@ from cerchia.domain.digests import Snapshot, WeekActivity
 from cerchia.domain.models import Member, Post
 from cerchia.errors import Transient
 from cerchia.store import backoff, keys
-from cerchia.store.codec import from_item, to_item
+from cerchia.store.codec import from_item, readable, to_item
 from cerchia.store.table import Store, member_from_image
 
 if TYPE_CHECKING:
@@ -123,8 +123,9 @@ def posts(store: Store, community_id: str, post_ids: Iterable[str]) -> dict[str,
 def members(store: Store, community_id: str, member_ids: Iterable[str]) -> dict[str, Member]:
     found = {}
     for raw in _batch_get(store, [keys.member(community_id, member_id) for member_id in dict.fromkeys(member_ids)]):
-        member = member_from_image(raw)
-        found[member.member_id] = member
+        member = readable(member_from_image, raw, "member")
+        if member is not None:
+            found[member.member_id] = member
     return found
 
 

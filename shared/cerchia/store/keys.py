@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 COMMUNITIES = "COMMUNITIES"
 UNANSWERED = "UNANSWERED"
@@ -11,8 +11,17 @@ FOUNDER = "founder"
 
 
 def iso(instant: datetime) -> str:
-    """Sortable UTC text of an instant (fixed width, so string order is time order)."""
-    return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Sortable UTC text of an instant: always `YYYY-MM-DDTHH:MM:SS.ffffffZ`, so string order is time order.
+
+    `strftime("%Y")` does not zero-pad years below 1000 on every platform, and an instant with an
+    offset would be written as its local time: both would sort wrongly, so the text is built here.
+    A naive instant is taken as UTC.
+    """
+    utc = instant.astimezone(UTC) if instant.tzinfo is not None else instant
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
+        f".{utc.microsecond:06d}Z"
+    )
 
 
 def community(community_id: str) -> dict[str, str]:

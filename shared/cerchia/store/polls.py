@@ -17,7 +17,7 @@ from typing import Any, Literal
 from cerchia.domain.polls import Ballot, Poll, vote_deltas
 from cerchia.errors import AlreadyExists, Conflict, Transient
 from cerchia.store import keys
-from cerchia.store.codec import to_item, to_value
+from cerchia.store.codec import readable, to_item, to_value
 from cerchia.store.table import Store, _code, _instant, _Update, _versioned, _Write
 
 # Many members answering at once all touch the poll item: conflicts are expected, and retried.
@@ -130,12 +130,12 @@ def polls_closing(store: Store, community_id: str, start: datetime, end: datetim
         condition = "timeline_pk = :pk AND timeline_at BETWEEN :start AND :end"
         values[":end"] = to_value(keys.iso(end))
     found = [
-        _poll(item)
+        readable(_poll, item, "poll")
         for item in store._query_all(
             IndexName="timeline", KeyConditionExpression=condition, ExpressionAttributeValues=values
         )
     ]
-    return [poll for poll in found if end is None or poll.close_at < end]
+    return [poll for poll in found if poll is not None and (end is None or poll.close_at < end)]
 
 
 # ---------------------------------------------------------------------- ballots

@@ -25,9 +25,9 @@ from cerchia.domain.events import (
     ReplyCreated,
 )
 from cerchia.domain.models import Community, Member, Post
-from cerchia.errors import AlreadyExists, Conflict, NotFound, Transient
+from cerchia.errors import AlreadyExists, Conflict, InvalidInput, NotFound, Transient
 from cerchia.store import keys
-from cerchia.store.codec import from_item, to_item, to_value
+from cerchia.store.codec import from_item, readable, to_item, to_value
 
 WEBHOOK_ID_RETENTION = timedelta(days=7)
 # Ledger entries outlive every redelivery (streams keep 24 h, queues 14 days) and every period they
@@ -169,6 +169,12 @@ class Store:
             code = error.response.get("Error", {}).get("Code", "")
             if code in TRANSIENT_CODES:
                 raise Transient(f"DynamoDB is busy ({code}); try again.") from error
+            if code == "ValidationException":
+                # What was sent cannot be stored as it is (an id over the key size, say): the caller's to fix.
+                raise InvalidInput(
+                    "This request cannot be stored: an id or a value in it is too long or malformed; shorten it.",
+                    {"request": str(error.response.get("Error", {}).get("Message", ""))[:200]},
+                ) from None
             raise
 
     # ------------------------------------------------------------------ communities
@@ -214,7 +220,10 @@ class Store:
         )
 
     def get_community(self, community_id: str) -> Community | None:
-        item = self._get(keys.community(community_id), consistent=False)
+        try:
+            item = self._get(keys.community(community_id), consistent=False)
+        except InvalidInput:
+            return None  # an id no key can hold (far too long, say) names no community
         return Community.model_validate({**item, "leader_ids": frozenset(item.get("leader_ids", ()))}) if item else None
 
     def update_community_settings(self, community_id: str, settings: dict[str, Any]) -> None:
@@ -259,7 +268,7 @@ class Store:
     # ------------------------------------------------------------------ members
     def get_member(self, community_id: str, member_id: str) -> Member | None:
         item = self._get(keys.member(community_id, member_id))
-        return _member(item) if item else None
+        return readable(_member, item, "member") if item else None
 
     def set_unsubscribed(self, community_id: str, member_id: str, unsubscribed: bool, now: datetime) -> None:
         update = _Update(
@@ -283,7 +292,9 @@ class Store:
                 ":m": to_value(keys.members_prefix()),
             },
         ):
-            yield _member(item)
+            member = readable(_member, item, "member")
+            if member is not None:
+                yield member
 
     # ------------------------------------------------------------------ due work
     def schedule_job(
@@ -324,7 +335,9 @@ class Store:
             ExpressionAttributeValues={":due": to_value(keys.DUE), ":until": to_value(keys.due_until(now))},
             Limit=page_size,
         ):
-            yield _job(item)
+            job = readable(_job, item, "job")
+            if job is not None:
+                yield job
 
     def finish_job(self, job: Job, next_due: datetime | None, payload: dict[str, Any] | None = None) -> bool:
         """Reschedule (next_due) or delete a job, only if nobody moved it since it was read.
@@ -434,7 +447,8 @@ class Store:
             ScanIndexForward=False,
             Limit=limit,
         )
-        return [_post(from_item(item)) for item in page.get("Items", [])]
+        posts = (readable(_post, from_item(item), "post") for item in page.get("Items", []))
+        return [post for post in posts if post is not None]
 
     def week_counters(self, community_id: str, week_key: str) -> dict[str, Any]:
         return self._get(keys.week(community_id, week_key)) or {}
