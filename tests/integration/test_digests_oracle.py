@@ -175,7 +175,7 @@ def test_every_figure_of_the_leader_report_matches_an_independent_count_of_the_r
     )
     assert (int(active), int(people)) == (expected.active, expected.people)
     assert int(active_percent) == round(100 * expected.active / expected.people)
-    posted, newcomers = one(r"^Nuovi arrivati che hanno scritto il primo post: (\d+) su (\d+)$", text)
+    posted, newcomers = one(r"^Persone appena arrivate che hanno scritto il primo post: (\d+) su (\d+)$", text)
     assert (int(posted), int(newcomers)) == (expected.newcomers_posted, expected.newcomers)
     poll_percent, ballots, eligible = one(r"^Partecipazione ai sondaggi: (\d+)% \((\d+) su (\d+)\)$", text)
     assert (int(ballots), int(eligible)) == (expected.ballots, expected.eligible)

@@ -209,8 +209,8 @@ def test_the_html_is_built_for_outlook_dark_mode_and_previews(week):
         assert '<meta name="supported-color-schemes" content="light dark">' in html
         assert "&#847;&zwnj;&nbsp;" * 20 in html  # the preheader's filler
         assert not re.search(r"<div[^>]*[;\"]height:\d+px", html), mail.kind  # bars are table cells with widths
-    [report] = [m for m in week.emails() if m.kind == "leader-digest" and m.locale == "en"]
-    assert re.search(r'<td width="\d+%" bgcolor="#c8553d"', report.html)
+    # the scripted week is each community's first, so its report draws no trend: the bars' markup is
+    # checked in tests/unit/test_digests_render.py on a report with eight weeks behind it
 
 
 @pytest.mark.browser

@@ -80,13 +80,18 @@ def test_wrong_key_is_401_before_the_body_is_read(community, members):
     assert answer["statusCode"] == 401
 
 
-def test_imported_member_who_left_and_rejoins_after_30_days_is_welcomed(community, members, ingest, welcome, outbox):
+def test_imported_member_who_left_and_rejoins_after_30_days_is_welcomed(
+    community, members, ingest, welcome, outbox, clock
+):
+    from datetime import UTC, datetime
+
     members("POST", ":import", {"members": _rows(1)})
     ingest(community, {"type": "member.left", "timestamp": "2026-11-24T09:00:00Z", "data": {"member_id": "1000"}})
     rejoin = {
         **event("member_joined", member_id="1000", email="member0@example.com"),
         "timestamp": "2027-01-10T09:00:00Z",
     }
+    clock.current = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)  # an event is never dated after its arrival
     ingest(community, rejoin)
 
     welcome(community.community_id, "1000")

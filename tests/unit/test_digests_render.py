@@ -167,6 +167,8 @@ def test_the_leader_report_shows_each_metric_with_its_change_and_eight_bars():
     # answered, median, active, newcomers, unsubscribes-bounces-suppressed; no polls
     assert outgoing.html.count('title="') == 8 + 1 + 8 + 1 + 8
     assert "#2e7d4f" in outgoing.html  # a change for the better is green
+    # trend bars are table cells sized by width (Outlook honours widths, not div heights)
+    assert __import__("re").search(r'<td width="\d+%" bgcolor="#c8553d"', outgoing.html)
     assert "<svg" not in outgoing.html and "<script" not in outgoing.html.replace("&lt;script", "")
 
 

@@ -29,6 +29,7 @@ def test_user_created_maps_to_member_joined_keyed_by_event_and_user_id():
         "locale": "it",
         "timezone": None,
         "role": "member",
+        "first_name": None,
     }
     assert mapped.natural_key == "user_created:42"
 

@@ -83,7 +83,12 @@ def test_a_name_ending_in_a_full_stop_never_gets_a_second_one():
     assert t("footer.why_leader", community="Lievito & Co.") == "Ricevi questa email perché gestisci Lievito & Co."
 
 
-def test_a_subject_keeps_its_numbers_and_dates_and_cuts_the_title_first():
+def test_a_subject_keeps_its_numbers_and_dates_and_cuts_the_title_first(monkeypatch):
+    from cerchia import settings
+
+    monkeypatch.setenv("TABLE_NAME", "unit")
+    monkeypatch.setenv("LINK_SECRET", "unit-link-secret-0123456789")
+    settings.reset()
     from cerchia.domain.models import Community, Member
     from cerchia.mail.compose import Recipient, compose
 
