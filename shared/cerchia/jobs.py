@@ -108,6 +108,13 @@ def run_due_jobs(now: datetime, limit: int = 100) -> dict[str, int]:
     return counts
 
 
+def next_due() -> datetime | None:
+    """When the first pending job is due (None: none is pending); the sweep finds nothing before then."""
+    from cerchia.store import get_store
+
+    return get_store().next_job_due()
+
+
 def chunks(member_ids: Iterable[str], size: int = CHUNK_SIZE) -> Iterable[tuple[str, ...]]:
     batch: list[str] = []
     for member_id in member_ids:

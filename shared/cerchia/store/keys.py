@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 COMMUNITIES = "COMMUNITIES"
 UNANSWERED = "UNANSWERED"
@@ -13,6 +13,14 @@ FOUNDER = "founder"
 def iso(instant: datetime) -> str:
     """Sortable UTC text of an instant (fixed width, so string order is time order)."""
     return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def instant_of(sort_key: str) -> datetime | None:
+    """The instant a due, unanswered or nudge-queue sort key starts with; None for a parked post (never due)."""
+    head = sort_key.split("#", 1)[0]
+    if head == UNANSWERED_PARKED:
+        return None
+    return datetime.strptime(head, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def community(community_id: str) -> dict[str, str]:
