@@ -100,6 +100,7 @@ def _numeric(cell: str) -> bool:
 @dataclass
 class Options:
     repeat: int = 5
+    pairs: int = 7  # cold-first-call: counted (handler, floor) pairs per function
     handlers: list[Path] = field(default_factory=list)
 
 
@@ -418,7 +419,7 @@ def cold_first_call(options: Options) -> Table:
     from cerchia_infra import bench_cold
 
     names = [handler.parent.name for handler in options.handlers] or None
-    title, headers, rows = bench_cold.section(max(options.repeat, bench_cold.PAIRS), names)
+    title, headers, rows = bench_cold.section(options.pairs, names)
     return Table(title, headers, rows, notes=[bench_cold.NOTE])
 
 
@@ -450,6 +451,7 @@ def run(options: Options, keys: list[str] | None = None, out: Callable[[str], No
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cerchia_infra.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="fresh interpreters per import measurement")
+    parser.add_argument("--pairs", type=int, default=7, help="cold-first-call: alternating pairs per function")
     parser.add_argument(
         "--section",
         action="append",
@@ -471,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
         if not path.exists():
             parser.error(f"no handler at {path}")
         handlers.append(path.resolve())
-    return run(Options(repeat=args.repeat, handlers=handlers), args.section)
+    return run(Options(repeat=args.repeat, pairs=max(1, args.pairs), handlers=handlers), args.section)
 
 
 if __name__ == "__main__":

@@ -62,3 +62,17 @@ def test_a_section_whose_code_is_missing_says_so_and_others_still_run(
     assert bench.run(bench.Options(repeat=1), out=printed.append) == 0
     assert "not available yet: functions/sweep/handler.py does not exist yet" in printed[0]
     assert table_rows(printed[2]) == [["a", "b"], ["x", "1"]]
+
+
+def test_cold_first_call_section_serves_a_signed_webhook_in_a_fresh_interpreter_against_its_floor(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    exit_code = bench.main(["--section", "cold-first-call", "--pairs", "1", "--handler", "ingest_event"])
+
+    output = capsys.readouterr().out
+    assert exit_code == 0, output
+    header, row = table_rows(output)
+    assert header == ["function", "handler ms", "floor ms", "× floor", "worst ×", "AWS requests", "answer"]
+    assert row[0] == "ingest_event" and row[6] == "202", output  # the event was stored, not refused
+    assert float(row[1]) > 0 and float(row[2]) > 0 and float(row[3]) > 0
+    assert int(row[5]) >= 1  # the floor replayed the handler's own DynamoDB requests
