@@ -272,9 +272,8 @@ class World:
         return self._page("/p/{token}", preferences_url(self.community_id, self.member(self._next("m")), _now()))
 
     def serve_vote_pages(self) -> dict[str, Any]:
-        from cerchia.polls import vote_url
-
         from cerchia.jobs import run_due_jobs
+        from cerchia.polls import vote_url
 
         poll = self.poll(datetime.now(UTC) - timedelta(minutes=1))
         run_due_jobs(datetime.now(UTC))  # opens it (its chunks wait on the queue, unread)
