@@ -51,6 +51,7 @@ LAMBDA_ENV = {
     "POWERTOOLS_SERVICE_NAME": "cerchia",
     "POWERTOOLS_METRICS_NAMESPACE": "Cerchia",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
     # Metrics would print their EMF JSON lines between the tables.
     "POWERTOOLS_METRICS_DISABLED": "true",
     "AWS_DEFAULT_REGION": REGION,

@@ -31,7 +31,8 @@ from cerchia_infra.bench import LAMBDA_ENV, REGION, ROOT, TEMPLATE, http_api_eve
 PAIRS = 7
 NOTE = (
     "handler ms: fresh interpreter, from the handler's first import to its answer; floor ms: fresh interpreter, "
-    "`import boto3` and the same AWS requests; × floor: median of the per-pair ratios."
+    "`import boto3` and the same AWS requests; × floor: median of the per-pair wall-time ratios; CPU × floor: "
+    "the same with each interpreter's own CPU time (steadier on a busy machine; the emulator's time is in neither)."
 )
 EVENTS_DIR = ROOT / "tests" / "events"
 
@@ -72,26 +73,26 @@ class Context:
     def get_remaining_time_in_millis(self):
         return 30000
 
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 spec = importlib.util.spec_from_file_location("handler", handler_path)
 module = importlib.util.module_from_spec(spec)
 sys.modules["handler"] = module
 spec.loader.exec_module(module)
 answer = module.lambda_handler(event, Context())
-elapsed = time.perf_counter() - started
+elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
 from botocore import xform_name
 with open(calls_path, "wb") as out:
     pickle.dump([(service, xform_name(name), params) for service, name, params in calls], out)
 status = answer.get("statusCode") if isinstance(answer, dict) else None
 failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None
-print(json.dumps({"seconds": elapsed, "status": status, "failures": failures, "requests": len(calls)}))
+print(json.dumps({"seconds": elapsed, "cpu": cpu, "status": status, "failures": failures, "requests": len(calls)}))
 """
 
 # The floor: boto3 alone, making the very requests the handler made (answers and errors ignored).
 _FLOOR_RUN = r"""
 import json, pickle, sys, time
 calls = pickle.loads(open(sys.argv[1], "rb").read())
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 import boto3
 clients = {}
 for service, operation, params in calls:
@@ -100,7 +101,7 @@ for service, operation, params in calls:
         getattr(client, operation)(**params)
     except Exception:
         pass
-print(json.dumps({"seconds": time.perf_counter() - started}))
+print(json.dumps({"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu}))
 """
 
 
@@ -353,7 +354,7 @@ def measure(world: World, name: str, pairs: int, workdir: Path) -> dict[str, Any
     prepare: Callable[[], dict[str, Any]] = getattr(world, name)
     handler = ROOT / "functions" / name / "handler.py"
     env = {**os.environ, **world.env}
-    handler_s, floor_s, ratios, requests, statuses = [], [], [], [], set()
+    handler_s, floor_s, ratios, cpu_ratios, requests, statuses = [], [], [], [], [], set()
     for index in range(pairs + 1):
         event_path, calls_path = workdir / f"{name}-{index}.json", workdir / f"{name}-{index}.calls"
         event_path.write_text(json.dumps(prepare()), encoding="utf-8")
@@ -364,6 +365,7 @@ def measure(world: World, name: str, pairs: int, workdir: Path) -> dict[str, Any
         handler_s.append(served["seconds"])
         floor_s.append(floor["seconds"])
         ratios.append(served["seconds"] / floor["seconds"])
+        cpu_ratios.append(served["cpu"] / floor["cpu"])
         requests.append(served["requests"])
         statuses.add(str(served["status"] if served["status"] is not None else "ok"))
         if served.get("failures"):
@@ -373,6 +375,7 @@ def measure(world: World, name: str, pairs: int, workdir: Path) -> dict[str, Any
         "floor_ms": statistics.median(floor_s) * 1000,
         "ratio": statistics.median(ratios),
         "worst": max(ratios),
+        "cpu_ratio": statistics.median(cpu_ratios),
         "requests": statistics.median(requests),
         "status": "/".join(sorted(statuses)),
     }
@@ -398,7 +401,7 @@ def section(pairs: int = PAIRS, names: list[str] | None = None) -> tuple[str, li
                 try:
                     got = measure(world, name, pairs, Path(workdir))
                 except RuntimeError as error:
-                    rows.append([name, "error", "-", "-", "-", "-", str(error)[:80]])
+                    rows.append([name, "error", "-", "-", "-", "-", "-", str(error)[:80]])
                     continue
                 rows.append(
                     [
@@ -407,6 +410,7 @@ def section(pairs: int = PAIRS, names: list[str] | None = None) -> tuple[str, li
                         f"{got['floor_ms']:.0f}",
                         f"{got['ratio']:.2f}",
                         f"{got['worst']:.2f}",
+                        f"{got['cpu_ratio']:.2f}",
                         f"{got['requests']:g}",
                         got["status"],
                     ]
@@ -420,5 +424,5 @@ def section(pairs: int = PAIRS, names: list[str] | None = None) -> tuple[str, li
         f"Cold first call: import the handler and serve one real-shaped event, against boto3 alone making "
         f"the same AWS requests (median of {pairs} alternating pairs; ratio per pair)"
     )
-    headers = ["function", "handler ms", "floor ms", "× floor", "worst ×", "AWS requests", "answer"]
+    headers = ["function", "handler ms", "floor ms", "× floor", "worst ×", "CPU × floor", "AWS requests", "answer"]
     return title, headers, rows

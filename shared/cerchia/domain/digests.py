@@ -184,7 +184,7 @@ def unanswered_candidates(
 class PostCard(BaseModel):
     """A post as the digest shows it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     post_id: str
     title: str
@@ -241,7 +241,7 @@ class WeekActivity:
 class PollTally(BaseModel):
     """Participation in the polls that closed in a week."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     ballots: int = 0
     eligible: int = 0
@@ -250,7 +250,7 @@ class PollTally(BaseModel):
 class WeekHealth(BaseModel):
     """A community's health for one week, as the leader digest shows it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     week: str
     posts: int = 0
@@ -348,7 +348,7 @@ def bar_heights(values: Sequence[float | None], tallest: int = 40, scale: float 
 
 
 class PollOption(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     label: str
     votes: int = 0
@@ -359,7 +359,7 @@ class PollOption(BaseModel):
 class PollCard(BaseModel):
     """A poll as the digest shows it: results with bars (closed) or one button per option (open)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     poll_id: str = ""
     question: str
@@ -435,14 +435,14 @@ def _whole(value: Any) -> int:
 
 
 class NewMember(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     member_id: str
     name: str
 
 
 class Numbers(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     posts: int = 0
     replies: int = 0
@@ -454,7 +454,7 @@ class Numbers(BaseModel):
 class Snapshot(BaseModel):
     """Everything a week's digests show, computed once per community week and stored."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     community_id: str
     week: str
