@@ -141,6 +141,7 @@ def time_import(target: str, repeat: int) -> list[float]:
     One untimed run first writes the bytecode, as the layer ships it compiled.
     """
     env = {**os.environ, **LAMBDA_ENV}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # else the untimed run writes no bytecode
     timings = []
     for attempt in range(repeat + 1):
         result = subprocess.run(

@@ -354,6 +354,7 @@ def measure(world: World, name: str, pairs: int, workdir: Path) -> dict[str, Any
     prepare: Callable[[], dict[str, Any]] = getattr(world, name)
     handler = ROOT / "functions" / name / "handler.py"
     env = {**os.environ, **world.env}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # the warm-up writes the bytecode, as the layer ships compiled
     handler_s, floor_s, ratios, cpu_ratios, requests, statuses = [], [], [], [], [], set()
     for index in range(pairs + 1):
         event_path, calls_path = workdir / f"{name}-{index}.json", workdir / f"{name}-{index}.calls"

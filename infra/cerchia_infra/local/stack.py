@@ -6,6 +6,10 @@
     stack.outbox()
     stack.stop()
 
+Moving the clock passes over the instants at which a scheduled function would find nothing to do,
+when its handler module says when it next has work (`next_work()`); `skip_idle=False` fires every
+schedule at every instant instead (the same outcome, slower).
+
 Starting it changes this process: `os.environ` gets the emulator's endpoint, fake credentials and
 every function's resolved environment, and `cerchia.clock` gets the virtual clock. `stop()` puts
 them back. Only one stack runs per process (moto's state is process-wide).
