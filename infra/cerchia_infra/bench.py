@@ -12,7 +12,8 @@ function, see `from_module`):
 - DynamoDB requests per ingested event: signed webhooks sent to the ingest handler under moto,
   counting the DynamoDB API calls each event type costs;
 - one nudge sweep's reads as the table grows (cerchia_infra.bench_nudges);
-- one weekly digest run's AWS usage and cost (cerchia_infra.bench_digests).
+- one weekly digest run's AWS usage and cost (cerchia_infra.bench_digests);
+- the local stack's wall time for a quiet virtual week and for `cerchia demo` (cerchia_infra.bench_local).
 
 A section whose code does not exist yet prints "not available yet" instead of failing the run.
 """
@@ -431,6 +432,7 @@ SECTIONS: list[Section] = [
     Section("ingest-requests", "DynamoDB requests per ingested event", dynamodb_requests_per_event),
     Section("nudge-sweep-reads", "One nudge sweep's reads", from_module("cerchia_infra.bench_nudges")),
     Section("digest-cost", "One digest run's AWS usage and cost", from_module("cerchia_infra.bench_digests")),
+    Section("local-stack", "The local stack's wall time", from_module("cerchia_infra.bench_local")),
 ]
 
 

@@ -85,3 +85,11 @@ def test_cold_first_call_section_serves_a_signed_webhook_in_a_fresh_interpreter_
     assert row[0] == "ingest_event" and row[7] == "202", output  # the event was stored, not refused
     assert float(row[1]) > 0 and float(row[2]) > 0 and float(row[3]) > 0 and float(row[5]) > 0
     assert int(row[6]) >= 1  # the floor replayed the handler's own DynamoDB requests
+
+
+def test_local_stack_section_plays_a_quiet_week_in_which_nothing_is_sent() -> None:
+    from cerchia_infra import bench_local
+
+    seconds, emails = bench_local.quiet_week_seconds()
+
+    assert seconds > 0 and emails == 0
