@@ -16,9 +16,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Header
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cerchia import clock
 from cerchia.domain import events
@@ -30,7 +29,14 @@ from cerchia.polls import create_poll, leader_community, poll_summary
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True)
 LEADER_KEY = [{"leaderApiKey": []}]
-LEADER_SCHEME = {"leaderApiKey": HTTPBearer(description="The community's API key, from `cerchia community create`.")}
+# An OpenAPI security scheme (HTTP bearer), as a plain mapping: only the document needs Powertools' OpenAPI models.
+LEADER_SCHEME: dict[str, Any] = {
+    "leaderApiKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The community's API key, from `cerchia community create`.",
+    }
+}
 NO_KEY = "A valid API key is required: send this community's key as `Authorization: Bearer <api_key>`."
 
 
@@ -173,6 +179,8 @@ platform_api = APIGatewayHttpResolver(enable_validation=True)
 
 
 class WebhookBody(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built for the document, never for a poll request
+
     type: str = Field(
         description="One of: "
         + ", ".join([*events.DATA_MODELS, "member.erased"])

@@ -5,12 +5,15 @@
 Sections, each an entry of SECTIONS (add one as a function here, or as a module with a `section()`
 function, see `from_module`):
 
-- import time: each `functions/*/handler.py` imported in a fresh interpreter, as a Lambda cold
-  start does, against `import boto3` as the floor every function pays anyway;
+- cold first call: each function imported and serving one real-shaped event in a fresh
+  interpreter, against boto3 alone making the same AWS requests (cerchia_infra.bench_cold);
+- import only: each `functions/*/handler.py` imported in a fresh interpreter, against
+  `import boto3`; work deferred to the first call hides here, so this is not the cold-start figure;
 - DynamoDB requests per ingested event: signed webhooks sent to the ingest handler under moto,
   counting the DynamoDB API calls each event type costs;
 - one nudge sweep's reads as the table grows (cerchia_infra.bench_nudges);
-- one weekly digest run's AWS usage and cost (cerchia_infra.bench_digests).
+- one weekly digest run's AWS usage and cost (cerchia_infra.bench_digests);
+- the local stack's wall time for a quiet virtual week and for `cerchia demo` (cerchia_infra.bench_local).
 
 A section whose code does not exist yet prints "not available yet" instead of failing the run.
 """
@@ -49,6 +52,7 @@ LAMBDA_ENV = {
     "POWERTOOLS_SERVICE_NAME": "cerchia",
     "POWERTOOLS_METRICS_NAMESPACE": "Cerchia",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
     # Metrics would print their EMF JSON lines between the tables.
     "POWERTOOLS_METRICS_DISABLED": "true",
     "AWS_DEFAULT_REGION": REGION,
@@ -98,6 +102,7 @@ def _numeric(cell: str) -> bool:
 @dataclass
 class Options:
     repeat: int = 5
+    pairs: int = 7  # cold-first-call: counted (handler, floor) pairs per function
     handlers: list[Path] = field(default_factory=list)
 
 
@@ -137,6 +142,7 @@ def time_import(target: str, repeat: int) -> list[float]:
     One untimed run first writes the bytecode, as the layer ships it compiled.
     """
     env = {**os.environ, **LAMBDA_ENV}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # else the untimed run writes no bytecode
     timings = []
     for attempt in range(repeat + 1):
         result = subprocess.run(
@@ -161,7 +167,8 @@ def import_times(options: Options) -> Table:
     if not handlers:
         raise Unavailable("no functions/*/handler.py yet")
     table = Table(
-        f"Handler import time (cold start), median of {options.repeat} fresh interpreters",
+        f"Handler import only (not the cold-start figure: see cold-first-call), median of {options.repeat} "
+        "fresh interpreters",
         ["module", "median ms", "× boto3", "runs"],
     )
     floor = statistics.median(time_import("boto3", options.repeat))
@@ -410,11 +417,22 @@ def from_module(module_name: str) -> Callable[[Options], Table]:
 
 # ------------------------------------------------------------------ running
 
+
+def cold_first_call(options: Options) -> Table:
+    from cerchia_infra import bench_cold
+
+    names = [handler.parent.name for handler in options.handlers] or None
+    title, headers, rows = bench_cold.section(options.pairs, names)
+    return Table(title, headers, rows, notes=[bench_cold.NOTE])
+
+
 SECTIONS: list[Section] = [
-    Section("import-time", "Handler import time", import_times),
+    Section("cold-first-call", "Cold first call", cold_first_call),
+    Section("import-time", "Handler import only (not the cold-start figure)", import_times),
     Section("ingest-requests", "DynamoDB requests per ingested event", dynamodb_requests_per_event),
     Section("nudge-sweep-reads", "One nudge sweep's reads", from_module("cerchia_infra.bench_nudges")),
     Section("digest-cost", "One digest run's AWS usage and cost", from_module("cerchia_infra.bench_digests")),
+    Section("local-stack", "The local stack's wall time", from_module("cerchia_infra.bench_local")),
 ]
 
 
@@ -437,6 +455,7 @@ def run(options: Options, keys: list[str] | None = None, out: Callable[[str], No
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cerchia_infra.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="fresh interpreters per import measurement")
+    parser.add_argument("--pairs", type=int, default=7, help="cold-first-call: alternating pairs per function")
     parser.add_argument(
         "--section",
         action="append",
@@ -458,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         if not path.exists():
             parser.error(f"no handler at {path}")
         handlers.append(path.resolve())
-    return run(Options(repeat=args.repeat, handlers=handlers), args.section)
+    return run(Options(repeat=args.repeat, pairs=max(1, args.pairs), handlers=handlers), args.section)
 
 
 if __name__ == "__main__":

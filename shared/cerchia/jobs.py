@@ -159,6 +159,13 @@ def _after_failure(store: Any, job: Job, error: Exception, now: datetime) -> str
     return "retried"
 
 
+def next_due() -> datetime | None:
+    """When the first pending job is due (None: none is pending); the sweep finds nothing before then."""
+    from cerchia.store import get_store
+
+    return get_store().next_job_due()
+
+
 def chunks(member_ids: Iterable[str], size: int = CHUNK_SIZE) -> Iterable[tuple[str, ...]]:
     batch: list[str] = []
     for member_id in member_ids:

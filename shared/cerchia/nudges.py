@@ -250,6 +250,14 @@ def sweep(now: datetime) -> dict[str, int]:
     return dict(counts)
 
 
+def next_due() -> datetime | None:
+    """When the sweep next has work (a post's nudge or a leader's queue is due); None: nothing waits."""
+    from cerchia.store import get_store
+    from cerchia.store import nudges as nudge_store
+
+    return nudge_store.next_due(get_store())
+
+
 def _queue_due_posts(
     run: _Sweep, community_id: str, posts: list[dict[str, Any]], counts: Counter[str]
 ) -> set[tuple[str, str]]:

@@ -1,17 +1,21 @@
-"""Configuration from the environment, validated once per process on first use."""
+"""Configuration from the environment, validated once per process on first use.
+
+A plain pydantic model read from `os.environ` (each field from its upper-case variable): what
+pydantic-settings would do here, without its import on every cold start.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """What every function may need. Names match template.yaml's environment variables."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     table_name: str = Field(min_length=1)
     stage: str = "dev"
@@ -31,7 +35,8 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()  # type: ignore[call-arg]
+    variables = {name: os.environ[name.upper()] for name in Settings.model_fields if name.upper() in os.environ}
+    return Settings.model_validate(variables)
 
 
 def reset() -> None:

@@ -23,7 +23,7 @@ def test_import_time_section_prints_the_floor_and_one_handler(capsys: pytest.Cap
 
     output = capsys.readouterr().out
     assert exit_code == 0, output
-    assert "## Handler import time" in output
+    assert "## Handler import only" in output
     header, floor, measured = table_rows(output)
     assert header == ["module", "median ms", "× boto3", "runs"]
     assert floor[0] == "import boto3 (floor)" and floor[2:] == ["1.00", "1"]
@@ -62,3 +62,34 @@ def test_a_section_whose_code_is_missing_says_so_and_others_still_run(
     assert bench.run(bench.Options(repeat=1), out=printed.append) == 0
     assert "not available yet: functions/sweep/handler.py does not exist yet" in printed[0]
     assert table_rows(printed[2]) == [["a", "b"], ["x", "1"]]
+
+
+def test_cold_first_call_section_serves_a_signed_webhook_in_a_fresh_interpreter_against_its_floor(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    exit_code = bench.main(["--section", "cold-first-call", "--pairs", "1", "--handler", "ingest_event"])
+
+    output = capsys.readouterr().out
+    assert exit_code == 0, output
+    header, row = table_rows(output)
+    assert header == [
+        "function",
+        "handler ms",
+        "floor ms",
+        "× floor",
+        "worst ×",
+        "CPU × floor",
+        "AWS requests",
+        "answer",
+    ]
+    assert row[0] == "ingest_event" and row[7] == "202", output  # the event was stored, not refused
+    assert float(row[1]) > 0 and float(row[2]) > 0 and float(row[3]) > 0 and float(row[5]) > 0
+    assert int(row[6]) >= 1  # the floor replayed the handler's own DynamoDB requests
+
+
+def test_local_stack_section_plays_a_quiet_week_in_which_nothing_is_sent() -> None:
+    from cerchia_infra import bench_local
+
+    seconds, emails = bench_local.quiet_week_seconds()
+
+    assert seconds > 0 and emails == 0

@@ -271,3 +271,131 @@ def test_a_failing_scheduled_invocation_is_retried_as_its_policy_says():
     Engine(clock=clock, invoke=invoke, schedules=[schedule]).move_clock(advance=3600)
 
     assert attempts == ["Fn", "Fn"]
+
+
+# ---------------------------------------------------------------------- passing over idle time
+
+
+class DueWork:
+    """Work items due at instants; a run at `now` takes the ones due by then (a due index and its sweep)."""
+
+    def __init__(self, clock: VirtualClock, *due: datetime) -> None:
+        self.clock = clock
+        self.due = sorted(due)
+        self.runs: list[tuple[str, datetime]] = []
+        self.done: list[tuple[datetime, datetime]] = []  # (due, when it was taken)
+
+    def next_work(self) -> datetime | None:
+        return self.due[0] if self.due else None
+
+    def run(self, name: str) -> None:
+        now = self.clock.now()
+        self.runs.append((name, now))
+        while self.due and self.due[0] <= now:
+            self.done.append((self.due.pop(0), now))
+
+
+def _every(minutes: int, name: str = "Sweep", work: DueWork | None = None) -> Schedule:
+    expression = f"rate({minutes} minute{'s' if minutes > 1 else ''})"
+    return Schedule(
+        name=name,
+        function_logical_id=name,
+        expression=expression,
+        ticks=parse_expression(expression),
+        arn=f"arn:{name}",
+        next_work=work.next_work if work else None,
+    )
+
+
+def test_a_schedule_whose_function_has_nothing_due_is_passed_over_until_its_work_comes():
+    clock = VirtualClock(StepWall(WALL))
+    work = DueWork(clock, WALL + timedelta(days=3, minutes=53))
+    engine = Engine(clock=clock, invoke=lambda name, _event: work.run(name), schedules=[_every(1, work=work)])
+
+    engine.move_clock(advance=7 * 86400)
+
+    assert work.runs == [("Sweep", WALL + timedelta(days=3, minutes=53))]
+    assert work.done == [(WALL + timedelta(days=3, minutes=53), WALL + timedelta(days=3, minutes=53))]
+    assert clock.now() == WALL + timedelta(days=7)
+
+
+def test_work_due_between_two_instants_is_looked_for_at_both_and_taken_at_the_one_after():
+    clock = VirtualClock(StepWall(WALL))
+    due = WALL + timedelta(hours=2, minutes=7, seconds=30)
+    work = DueWork(clock, due)
+    engine = Engine(clock=clock, invoke=lambda name, _event: work.run(name), schedules=[_every(15, work=work)])
+
+    engine.move_clock(advance=86400)
+
+    # 09:07 + 2 h 7 min 30 s = 11:14:30: the runs at 11:00 (which would see it, were the clock past
+    # it by then) and 11:15 (which takes it)
+    assert [when.strftime("%H:%M") for _, when in work.runs] == ["11:00", "11:15"]
+    assert work.done == [(due, WALL.replace(hour=11, minute=15))]
+
+
+def test_work_another_function_gives_at_the_same_instant_is_run_then_only_by_the_schedules_after_it():
+    clock = VirtualClock(StepWall(WALL))
+    for_later = DueWork(clock)
+    for_earlier = DueWork(clock)
+    first = WALL.replace(hour=10, minute=0)
+
+    def invoke(name: str, _event: Any) -> None:
+        if name == "Maker":  # at 10:00 it makes work due at once for both sweeps
+            for_later.due.append(clock.now())
+            for_earlier.due.append(clock.now())
+        elif name == "Before":
+            for_earlier.run(name)
+        else:
+            for_later.run(name)
+
+    maker = Schedule(
+        name="Maker",
+        function_logical_id="Maker",
+        expression=f"at({first:%Y-%m-%dT%H:%M:%S})",
+        ticks=parse_expression(f"at({first:%Y-%m-%dT%H:%M:%S})"),
+        arn="arn:maker",
+    )
+    schedules = [_every(15, "Before", for_earlier), maker, _every(15, "After", for_later)]
+    Engine(clock=clock, invoke=invoke, schedules=schedules).move_clock(advance=3 * 3600)
+
+    # As when every instant runs: at 10:00 "Before" ran before the work existed, so it takes it at 10:15.
+    assert for_later.done == [(first, first)]
+    assert for_earlier.done == [(first, first + timedelta(minutes=15))]
+
+
+def test_a_function_that_cannot_say_when_it_has_work_runs_at_every_instant():
+    clock = VirtualClock(StepWall(WALL))
+    runs: list[datetime] = []
+
+    def broken() -> datetime | None:
+        raise RuntimeError("table not there yet")
+
+    schedule = _every(15)
+    schedule.next_work = broken
+    Engine(clock=clock, invoke=lambda *_: runs.append(clock.now()), schedules=[schedule]).move_clock(advance=3600)
+
+    assert [when.strftime("%H:%M") for when in runs] == ["09:15", "09:30", "09:45", "10:00"]
+
+
+def test_the_runs_that_find_work_are_the_same_when_every_instant_runs():
+    def play(skip_idle: bool) -> list[tuple[datetime, datetime]]:
+        clock = VirtualClock(StepWall(WALL))
+        minute_work = DueWork(clock, *(WALL + timedelta(minutes=m, seconds=s) for m, s in [(3, 0), (90, 12), (91, 59)]))
+        quarter_work = DueWork(clock, WALL + timedelta(hours=5, seconds=1), WALL + timedelta(hours=30))
+
+        def invoke(name: str, _event: Any) -> None:
+            if name == "Minute":
+                minute_work.run(name)
+                if clock.now() == WALL.replace(hour=10, minute=38):  # a job that hands work to the other sweep
+                    quarter_work.due.insert(0, clock.now() + timedelta(minutes=1))
+            else:
+                quarter_work.run(name)
+
+        schedules = [_every(1, "Minute", minute_work), _every(15, "Quarter", quarter_work)]
+        engine = Engine(clock=clock, invoke=invoke, schedules=schedules, skip_idle=skip_idle)
+        engine.move_clock(advance=3600)
+        engine.move_clock(advance=2 * 86400)
+        return minute_work.done + quarter_work.done
+
+    assert play(skip_idle=True) == play(skip_idle=False)
+    assert len(play(skip_idle=True)) == 6

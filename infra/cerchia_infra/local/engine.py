@@ -8,6 +8,12 @@
   stream and queue until nothing moves. One re-entrant lock serializes the background pump, settles
   and clock moves; HTTP requests never wait for it.
 
+Skipping idle time: a schedule whose function says when it next has work (`Schedule.next_work`)
+runs only at the instants where a run could find some: the last instant at or before the work is
+due, and every instant from then until the work is gone. The instants it passes over are the ones
+at which a run would have found nothing, so the outcome is the one firing at every instant gives
+(`skip_idle=False` does that, for comparison), and a quiet week takes a handful of runs.
+
 Retries happen at once (no backoff): the point locally is that the outcome is the one AWS reaches.
 """
 
@@ -28,7 +34,7 @@ from cerchia_infra.local.clock import ClockMovedBackwards, VirtualClock, iso
 from cerchia_infra.local.functions import InvocationError
 from cerchia_infra.local.patterns import EventFilter
 from cerchia_infra.local.resources import QueueInfo
-from cerchia_infra.local.schedules import Schedule
+from cerchia_infra.local.schedules import Schedule, last_tick_between
 
 log = logging.getLogger("cerchia_infra.local.engine")
 
@@ -482,8 +488,10 @@ class Engine:
         account_id: str = "123456789012",
         after_settle: Callable[[], object] = lambda: None,
         pump_interval: float = 0.2,
+        skip_idle: bool = True,
     ) -> None:
         self.clock = clock
+        self.skip_idle = skip_idle
         self.invoke = invoke
         self.streams = list(streams)
         self.queues = list(queues)
@@ -535,16 +543,71 @@ class Engine:
 
     def _run_due(self, until: datetime) -> None:
         while True:
-            due = [(tick, s) for s in self.schedules if (tick := s.next_tick()) is not None and tick <= until]
-            if not due:
+            work: dict[int, datetime | None] = {}
+            instant = self._next_instant(until, work)
+            if instant is None:
+                self._pass_over(until)
                 return
-            instant = min(tick for tick, _ in due)
             self.clock.catch_up(instant)
-            for tick, schedule in due:
-                if tick == instant:
-                    schedule.last = instant
-                    self._fire(schedule, instant)
+            fired = False
+            for position, schedule in enumerate(self.schedules):
+                tick = schedule.next_tick()
+                if tick is None or tick > instant:
+                    continue
+                if self._skips(schedule):
+                    # What ran before it at this instant may have given it work: then ask again.
+                    due = work[position] if not fired and position in work else self._next_work(schedule)
+                    if self._idle_at(schedule, instant, due):
+                        continue
+                schedule.last = instant
+                self._fire(schedule, instant)
+                fired = True
             self._drain()
+
+    def _next_instant(self, until: datetime, work: dict[int, datetime | None]) -> datetime | None:
+        """The first instant, by `until`, at which a schedule runs; `work` keeps what was asked."""
+        instants = []
+        for position, schedule in enumerate(self.schedules):
+            tick = schedule.next_tick()
+            if tick is None or tick > until:
+                continue
+            if self._skips(schedule):
+                work[position] = self._next_work(schedule)
+                if not self._skips(schedule):  # it could not say: it runs at every instant
+                    instants.append(tick)
+                    continue
+                tick = schedule.next_useful_tick(work[position])
+                if tick is None or tick > until:
+                    continue
+            instants.append(tick)
+        return min(instants, default=None)
+
+    def _idle_at(self, schedule: Schedule, instant: datetime, due: datetime | None) -> bool:
+        """Whether a run at `instant` would find nothing; the instants up to it are passed over then."""
+        if not self._skips(schedule):  # asking failed: it runs at every instant
+            return False
+        useful = schedule.next_useful_tick(due)
+        schedule.last = last_tick_between(schedule.ticks, schedule.last, instant) or instant
+        return useful is None or useful > instant or schedule.last != instant
+
+    def _pass_over(self, until: datetime) -> None:
+        """Nothing runs by `until`: the instants up to it are behind every schedule that skips."""
+        for schedule in self.schedules:
+            if self._skips(schedule):
+                schedule.last = last_tick_between(schedule.ticks, schedule.last, until) or schedule.last
+
+    def _skips(self, schedule: Schedule) -> bool:
+        return self.skip_idle and schedule.next_work is not None
+
+    def _next_work(self, schedule: Schedule) -> datetime | None:
+        assert schedule.next_work is not None
+        try:
+            return schedule.next_work()
+        except Exception as error:
+            # The schedule keeps working, only slower: from now on it runs at every instant.
+            log.info("%s cannot say when it next has work (%s); it runs at every instant.", schedule.name, error)
+            schedule.next_work = None
+            return None
 
     def _fire(self, schedule: Schedule, instant: datetime) -> None:
         event = schedule.event(instant, self.region, self.account_id)

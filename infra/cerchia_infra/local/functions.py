@@ -169,6 +169,11 @@ class FunctionRuntime:
             self._give_back(self._borrow())
         return getattr(sys.modules[self.module_name], self.spec.handler_attribute)  # type: ignore[no-any-return]
 
+    def module_attribute(self, name: str) -> Any:
+        """An attribute of the handler's module (loading the first environment), None if it has none."""
+        self.handler()
+        return getattr(sys.modules[self.module_name], name, None)
+
     def _borrow(self) -> Callable[[Any, Any], Any]:
         with self._lock:
             if self._idle:

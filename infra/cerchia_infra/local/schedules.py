@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -41,9 +41,13 @@ class RateTicks:
     period: timedelta
 
     def next_after(self, instant: datetime) -> datetime | None:
+        return self.at_or_before(instant) + self.period
+
+    def at_or_before(self, instant: datetime) -> datetime:
+        """The last firing instant at or before `instant`."""
         period_us = self.period // timedelta(microseconds=1)
         elapsed_us = (instant - _EPOCH) // timedelta(microseconds=1)
-        return _EPOCH + timedelta(microseconds=(elapsed_us // period_us + 1) * period_us)
+        return _EPOCH + timedelta(microseconds=(elapsed_us // period_us) * period_us)
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,17 @@ def ticks_between(source: TickSource, start: datetime, end: datetime) -> Iterato
         tick = source.next_after(tick)
 
 
+def last_tick_between(source: TickSource, start: datetime, end: datetime) -> datetime | None:
+    """The last firing instant t with start < t <= end, or None if there is none."""
+    if isinstance(source, RateTicks):
+        tick = source.at_or_before(end)
+        return tick if tick > start else None
+    last = None
+    for last in ticks_between(source, start, end):  # noqa: B007 - only the last one is wanted
+        pass
+    return last
+
+
 @dataclass
 class Schedule:
     """A function fired on a schedule, from a `Schedule`/`ScheduleV2` event or a scheduler resource."""
@@ -153,10 +168,25 @@ class Schedule:
     source: str = "aws.scheduler"  # "aws.events" for EventBridge rules
     input: Any = None  # the template's Input, parsed; None means the default event
     attempts: int = 3  # the first try and the retries (RetryPolicy, or Lambda's two async retries)
-    last: datetime = _EPOCH  # the last instant fired (or the stack's start)
+    last: datetime = _EPOCH  # the last instant fired or passed over (or the stack's start)
+    # When the function next has work: the earliest instant at which anything it acts on is due
+    # (None: nothing pending). Given, the engine may pass over the instants at which a run would
+    # find nothing; not given, the function runs at every instant.
+    next_work: Callable[[], datetime | None] | None = None
 
     def next_tick(self) -> datetime | None:
         return self.ticks.next_after(self.last)
+
+    def next_useful_tick(self, work: datetime | None) -> datetime | None:
+        """The first instant worth running at, for work due at `work` (None: none).
+
+        That is the last instant at or before `work` (a run there sees it if the clock has moved
+        past `work` by then, as it may after other functions ran at that instant), else the first after.
+        """
+        tick = self.next_tick()
+        if tick is None or work is None:
+            return None
+        return max(tick, last_tick_between(self.ticks, self.last, work) or tick)
 
     def event(self, tick: datetime, region: str, account_id: str) -> Any:
         if self.input is not None:

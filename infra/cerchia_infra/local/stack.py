@@ -6,6 +6,10 @@
     stack.outbox()
     stack.stop()
 
+Moving the clock passes over the instants at which a scheduled function would find nothing to do,
+when its handler module says when it next has work (`next_work()`); `skip_idle=False` fires every
+schedule at every instant instead (the same outcome, slower).
+
 Starting it changes this process: `os.environ` gets the emulator's endpoint, fake credentials and
 every function's resolved environment, and `cerchia.clock` gets the virtual clock. `stop()` puts
 them back. Only one stack runs per process (moto's state is process-wide).
@@ -17,7 +21,7 @@ import json
 import logging
 import os
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,6 +59,9 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
 _CLEARED_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE")
 _API_TYPES = ("AWS::Serverless::HttpApi", "AWS::Serverless::Api", "AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi")
 _SCHEDULER = "AWS::Scheduler::Schedule"
+# A scheduled function's handler module may say when it next has work (`next_work() -> datetime | None`);
+# the engine then passes over the instants before, at which a run would find nothing.
+WORK_HINT = "next_work"
 _RULE = "AWS::Events::Rule"
 
 
@@ -83,6 +90,8 @@ class LocalStack:
         parameters: Mapping[str, str] | None = None,
         pump: bool = True,
         pump_interval: float = 0.2,
+        skip_idle: bool = True,
+        wall: Callable[[], datetime] | None = None,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.port = port
@@ -93,11 +102,12 @@ class LocalStack:
         self.parameters = dict(parameters or {})
         self.pump = pump
         self.pump_interval = pump_interval
+        self.skip_idle = skip_idle
         self.account_id = ""
         self.url = ""
         self.aws_endpoint_url = ""
         self.env: dict[str, str] = {}
-        self.clock = VirtualClock()
+        self.clock = VirtualClock(wall)  # a test may give a wall that stands still: exact virtual instants
         self.functions: dict[str, FunctionRuntime] = {}
         self.resources = CreatedResources()
         self.routes: list[Route] = []
@@ -160,6 +170,8 @@ class LocalStack:
             for event in spec.events:
                 self._wire_event(spec, event, router, streams, queues)
         self.schedules.extend(self._resource_schedules(template, resolver))
+        for schedule in self.schedules:
+            schedule.next_work = self._next_work(schedule.function_logical_id)
         self.routes = list(router.routes)
 
         self._outbox = Outbox(self.state_dir / "outbox", self._sent_messages, now=self.clock.now)
@@ -173,6 +185,7 @@ class LocalStack:
             account_id=self.account_id,
             after_settle=self._outbox.collect,
             pump_interval=self.pump_interval,
+            skip_idle=self.skip_idle,
         )
         if self.pump:
             self._engine.start()
@@ -530,6 +543,21 @@ class LocalStack:
                     )
                 )
         return schedules
+
+    def _next_work(self, logical_id: str) -> Callable[[], datetime | None]:
+        """Asks the handler module's `next_work()` when the function next has work (the engine skips the rest)."""
+        runtime = self.functions[logical_id]
+
+        def next_work() -> datetime | None:
+            hint = runtime.module_attribute(WORK_HINT)
+            if not callable(hint):
+                raise LookupError(f"{runtime.spec.module_path} has no {WORK_HINT}()")
+            moment = hint()
+            if moment is not None and not isinstance(moment, datetime):
+                raise TypeError(f"{WORK_HINT}() must give a datetime or None, not {moment!r}")
+            return moment
+
+        return next_work
 
     # ------------------------------------------------------------------ what the front and tests use
 

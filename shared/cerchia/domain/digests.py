@@ -184,7 +184,7 @@ def unanswered_candidates(
 class PostCard(BaseModel):
     """A post as the digest shows it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     post_id: str
     title: str
@@ -244,7 +244,7 @@ class WeekActivity:
 class PollTally(BaseModel):
     """Participation in the polls that closed in a week."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     ballots: int = 0
     eligible: int = 0
@@ -258,7 +258,7 @@ class WeekHealth(BaseModel):
     one person), exactly as polls count who is eligible.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     week: str
     posts: int = 0
@@ -394,7 +394,7 @@ def bar_heights(values: Sequence[float | None], tallest: int = 40, scale: float 
 
 
 class PollOption(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     label: str
     votes: int = 0
@@ -405,7 +405,7 @@ class PollOption(BaseModel):
 class PollCard(BaseModel):
     """A poll as the digest shows it: results with bars (closed) or one button per option (open)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     poll_id: str = ""
     question: str
@@ -481,14 +481,14 @@ def _whole(value: Any) -> int:
 
 
 class NewMember(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     member_id: str
     name: str
 
 
 class Numbers(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     posts: int = 0
     replies: int = 0
@@ -500,7 +500,7 @@ class Numbers(BaseModel):
 class Snapshot(BaseModel):
     """Everything a week's digests show, computed once per community week and stored."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     community_id: str
     week: str

@@ -84,7 +84,7 @@ Instant = Annotated[datetime, AfterValidator(_utc)]
 
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class MemberJoined(_Data):
@@ -160,7 +160,7 @@ DATA_MODELS: dict[str, type[_Data]] = {
 
 
 class Envelope(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     timestamp: Instant | None = None
@@ -170,7 +170,7 @@ class Envelope(BaseModel):
 class PlatformEvent(BaseModel):
     """One accepted event: its type, when it happened (event time, else arrival), and its data."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     type: str
     occurred_at: datetime

@@ -11,7 +11,7 @@ MemberStatus = Literal["active", "left", "provisional"]
 
 
 class Community(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     community_id: str
     name: str
@@ -48,7 +48,7 @@ class Community(BaseModel):
 
 
 class Member(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     community_id: str
     member_id: str
@@ -77,7 +77,7 @@ class Member(BaseModel):
 
 
 class Post(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     community_id: str
     post_id: str

@@ -57,6 +57,7 @@ class NewPoll(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
+        defer_build=True,
         json_schema_extra={
             "examples": [
                 {
@@ -100,16 +101,22 @@ class NewPoll(BaseModel):
 
 
 class CreatedPoll(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     poll_id: str = Field(description="The new poll's id, for `GET .../polls/{poll_id}`.")
 
 
 class OptionTally(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     label: str
     votes: int = Field(ge=0)
 
 
 class PollSummary(BaseModel):
     """A poll as its leaders see it: never who answered what, only how many."""
+
+    model_config = ConfigDict(defer_build=True)
 
     poll_id: str
     question: str
@@ -125,6 +132,8 @@ class PollSummary(BaseModel):
 
 
 class ApiError(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     error: str = Field(description="What was wrong and what to do, in a sentence.")
     fields: dict[str, str] = Field(default_factory=dict, description="Each field that was wrong, and why.")
 
@@ -133,7 +142,7 @@ class ApiError(BaseModel):
 
 
 class Poll(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     community_id: str
     poll_id: str
@@ -164,7 +173,7 @@ class Poll(BaseModel):
 class Ballot(BaseModel):
     """A member's answer in a poll that is not anonymous."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     member_id: str
     choices: tuple[int, ...]

@@ -24,6 +24,14 @@ def iso(instant: datetime) -> str:
     )
 
 
+def instant_of(sort_key: str) -> datetime | None:
+    """The instant a due, unanswered or nudge-queue sort key starts with; None for a parked post (never due)."""
+    head = sort_key.split("#", 1)[0]
+    if head == UNANSWERED_PARKED:
+        return None
+    return datetime.strptime(head, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 def community(community_id: str) -> dict[str, str]:
     return {"pk": f"C#{community_id}", "sk": "META"}
 

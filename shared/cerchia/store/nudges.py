@@ -377,6 +377,15 @@ def due_queues(store: Store, now: datetime, limit: int = 1000) -> list[dict[str,
     return found
 
 
+def next_due(store: Store) -> datetime | None:
+    """When the sweep next has work: the first post due for a nudge or leader's queue due (None: neither)."""
+    instants = (
+        store._earliest("unanswered", "unanswered_pk", keys.UNANSWERED, "unanswered_at"),
+        store._earliest("due", "due_pk", keys.NUDGES_DUE, "due_at"),
+    )
+    return min((instant for instant in instants if instant is not None), default=None)
+
+
 def get_queue(store: Store, community_id: str, leader_id: str) -> dict[str, Any] | None:
     return store._get(keys.nudge_queue(community_id, leader_id))
 

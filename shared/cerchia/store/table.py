@@ -339,6 +339,24 @@ class Store:
             if job is not None:
                 yield job
 
+    def next_job_due(self) -> datetime | None:
+        """When the first pending job is due (None: no job is pending); one key read from the due index."""
+        return self._earliest("due", "due_pk", keys.DUE, "due_at")
+
+    def _earliest(self, index: str, partition: str, value: str, sort_key: str) -> datetime | None:
+        """The instant of the first item of a time-sorted index partition (None: it is empty)."""
+        page = self._call(
+            "query",
+            TableName=self.table_name,
+            IndexName=index,
+            KeyConditionExpression=f"{partition} = :p",
+            ExpressionAttributeValues={":p": to_value(value)},
+            ProjectionExpression=sort_key,
+            Limit=1,
+        )
+        items = page.get("Items") or []
+        return keys.instant_of(from_item(items[0])[sort_key]) if items else None
+
     def finish_job(self, job: Job, next_due: datetime | None, payload: dict[str, Any] | None = None) -> bool:
         """Reschedule (next_due) or delete a job, only if nobody moved it since it was read.
 
