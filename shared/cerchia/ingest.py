@@ -32,8 +32,15 @@ def verify_signature(secret: str, body: bytes, headers: dict[str, str]) -> None:
         raise Unauthorized("The webhook signature is not valid.") from None
 
 
-def ingest_webhook(community_id: str, headers: dict[str, str], body: bytes, now: datetime) -> Ingested:
-    """Verify, validate and durably store one webhook. Raises PayloadTooLarge, Unauthorized, InvalidInput."""
+def ingest_webhook(
+    community_id: str, headers: dict[str, str], body: bytes, now: datetime, budget_seconds: float | None = None
+) -> Ingested:
+    """Verify, validate and durably store one webhook. Raises PayloadTooLarge, Unauthorized, InvalidInput.
+
+    The community (secret, settings) comes from this environment's cache (at most 60 s old); a signature
+    that fails on the cached secret is checked once more against a fresh read, so a rotation is seen at
+    once. `budget_seconds` bounds the retries after DynamoDB transaction conflicts.
+    """
     from cerchia.domain.events import parse_event
     from cerchia.store import get_store
 
@@ -41,10 +48,18 @@ def ingest_webhook(community_id: str, headers: dict[str, str], body: bytes, now:
         raise PayloadTooLarge(f"The body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}.")
     headers = {name.lower(): value for name, value in headers.items()}
     store = get_store()
-    community = store.get_community(community_id)
+    community = store.cached_community(community_id)
     if community is None:
         raise Unauthorized("The webhook signature is not valid.")  # same answer as a bad signature: no enumeration
-    verify_signature(community.webhook_secret, body, headers)
+    try:
+        verify_signature(community.webhook_secret, body, headers)
+    except Unauthorized:
+        store.forget_community(community_id)
+        fresh = store.cached_community(community_id)
+        if fresh is None or fresh.webhook_secret == community.webhook_secret:
+            raise
+        verify_signature(fresh.webhook_secret, body, headers)
+        community = fresh
     try:
         decoded = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -52,5 +67,5 @@ def ingest_webhook(community_id: str, headers: dict[str, str], body: bytes, now:
     event = parse_event(decoded, received_at=now)
     if event is None:
         return Ingested("ignored", decoded.get("type"))
-    outcome = store.record_event(community, headers["webhook-id"], event, now)
+    outcome = store.record_event(community, headers["webhook-id"], event, now, budget_seconds)
     return Ingested(outcome, event.type)

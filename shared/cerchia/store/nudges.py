@@ -302,8 +302,8 @@ def was_active(store: Store, community: Community, member_id: str, since: dateti
     from cerchia.nudges import weeks_between
 
     for week in weeks_between(since, until, community.timezone):
-        item = store._get(keys.week(community.community_id, week), consistent=False) or {}
-        if member_id in (item.get("active_members") or ()):
+        item = store._get(keys.member_week(community.community_id, week, member_id), consistent=False) or {}
+        if item.get("activity"):
             return True
     return False
 
