@@ -134,6 +134,8 @@ def _entry(post: dict[str, Any], stage: str, now: datetime) -> dict[str, Any]:
         "title": str(post.get("title") or "")[:TITLE_LENGTH],
         "url": post.get("url", ""),
         "author_id": post.get("author_id", ""),
+        # stored on the post at ingest (kept current on member.updated): no member read per post
+        "author_name": str(post.get("author_name") or ""),
         "created_at": post.get("created_at", ""),
         "queued_at": keys.iso(now),
     }

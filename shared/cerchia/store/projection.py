@@ -62,7 +62,7 @@ class Backoff:
     monotonic: Callable[[], float] = time.monotonic
 
     def delay(self, attempt: int) -> float:
-        return self.random() * min(self.cap, self.base * (2**attempt))
+        return self.random() * min(self.cap, self.base * (2 ** min(attempt, 30)))
 
 
 class Contended(Conflict):
@@ -158,7 +158,7 @@ class Projection:
             except Conflict:
                 blind = False  # an assumption did not hold: read, then rebuild
                 continue
-            self._after(community, event, blind)
+            self._after(community, event, writes)
             return outcome
         raise Transient("The same records kept changing under this event; the platform should retry.")
 
@@ -175,13 +175,14 @@ class Projection:
                 self.backoff.sleep(delay)
                 attempt += 1
 
-    def _after(self, community: Community, event: PlatformEvent, blind: bool) -> None:
+    def _after(self, community: Community, event: PlatformEvent, writes: list[_Write]) -> None:
         """What follows a stored event outside its transaction (both idempotent)."""
         data = event.data
         if isinstance(data, MemberUpdated) and data.name:
             self.store.refresh_author_name(community.community_id, data.member_id, data.name)
-        if isinstance(data, (MemberJoined, MemberUpdated, MemberLeft)):
-            self.store.forget_community(community.community_id)  # leader ids may have changed
+        meta = to_item(keys.community(community.community_id))
+        if any(write.operation.get("Update", {}).get("Key") == meta for write in writes):
+            self.store.forget_community(community.community_id)  # its leader ids changed
 
     # ------------------------------------------------------------------ counters
     def _counter_writes(self, counters: _Counters) -> list[_Write]:
