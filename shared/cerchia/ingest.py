@@ -32,6 +32,14 @@ def verify_signature(secret: str, body: bytes, headers: dict[str, str]) -> None:
         raise Unauthorized("The webhook signature is not valid.") from None
 
 
+def _peek(body: bytes) -> object:
+    """The body's JSON before it is verified, only to read what the event needs with its community."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
 def ingest_webhook(
     community_id: str, headers: dict[str, str], body: bytes, now: datetime, budget_seconds: float | None = None
 ) -> Ingested:
@@ -48,7 +56,7 @@ def ingest_webhook(
         raise PayloadTooLarge(f"The body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}.")
     headers = {name.lower(): value for name, value in headers.items()}
     store = get_store()
-    community = store.cached_community(community_id)
+    community = store.cached_community(community_id, _peek(body))
     if community is None:
         raise Unauthorized("The webhook signature is not valid.")  # same answer as a bad signature: no enumeration
     try:

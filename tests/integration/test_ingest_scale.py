@@ -285,3 +285,22 @@ def test_a_post_carries_its_authors_name_and_a_new_name_reaches_the_posts_still_
     assert named == "Member 1"
     assert posts["p_1"]["author_name"] == "Ada Lovelace"  # still waiting: the nudge shows it
     assert posts["p_2"]["author_name"] == "Member 1"  # answered: no nudge will name it
+
+
+def test_a_cold_environment_reads_a_replys_post_with_its_community_in_one_request(community, ingest, counted):
+    from cerchia.store import get_store, table
+
+    ingest(
+        community, body("post_created", TUE, post_id="p_1", author_id="u_a", title="Biga?", url="https://f.example/1")
+    )
+    table.wrap_client(lambda client: counted)  # a new execution environment on the same counting client
+    table.get_store()
+    counted.calls = []
+
+    answer = ingest(
+        community, body("reply_created", TUE + timedelta(hours=1), reply_id="r_1", post_id="p_1", author_id="u_b")
+    )
+
+    assert answer["statusCode"] == 202
+    assert counted.calls == ["batch_get_item", "transact_write_items"]
+    assert get_store().get_post(community.community_id, "p_1").first_reply_at == TUE + timedelta(hours=1)

@@ -143,6 +143,21 @@ class Projection:
         def only_the_webhook_id() -> IngestOutcome:
             return "duplicate" if self._write([webhook_record], None, deadline) == "duplicate" else "unchanged"
 
+        try:
+            return self._rebuilding(community, event, build, webhook_record, only_the_webhook_id, shard, deadline)
+        finally:
+            self.store.prefetched = {}
+
+    def _rebuilding(
+        self,
+        community: Community,
+        event: PlatformEvent,
+        build: Any,
+        webhook_record: _Write,
+        only_the_webhook_id: Any,
+        shard: int,
+        deadline: float,
+    ) -> IngestOutcome:
         blind = True
         for _ in range(MAX_REBUILDS):
             counters = _Counters()
@@ -157,6 +172,7 @@ class Projection:
                 break  # out of time while DynamoDB kept cancelling
             except Conflict:
                 blind = False  # an assumption did not hold: read, then rebuild
+                self.store.prefetched = {}
                 continue
             self._after(community, event, writes)
             return outcome
@@ -435,7 +451,7 @@ class Projection:
         if facts is None:
             # The reply came before its post (or the post is unknown here): keep who replied when,
             # decide "answered" on post.created.
-            existing = store._get(keys.post(cid, data.post_id)) or {}
+            existing = store.fetch(keys.post(cid, data.post_id)) or {}
             new_replier = data.author_id not in set(existing.get("repliers", ()))
             update.adds["points"] = 2 + 3 * new_replier
             update.set_if_absent = {"entity": "post", "community_id": cid, "post_id": data.post_id, "placeholder": True}
@@ -511,7 +527,7 @@ class Projection:
         if known is not None and not read:
             self._post_facts.move_to_end((community_id, post_id))
             return known
-        item = self.store._get(keys.post(community_id, post_id))
+        item = self.store.fetch(keys.post(community_id, post_id))
         if not item or item.get("placeholder"):
             return None
         post = _post(item)
