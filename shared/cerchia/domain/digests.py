@@ -264,6 +264,13 @@ def first_reply_bucket(seconds: int) -> int:
     return OVERFLOW_BUCKET
 
 
+def recorded_first_reply(seconds: int) -> int:
+    """The value kept for the exact median: the seconds, or whole days beyond 30 days (so that the
+    open-ended bucket holds at most one value per day that has passed, never one per second)."""
+    seconds = max(0, seconds)
+    return seconds if seconds <= HOUR_BUCKETS_UNTIL else seconds // 86_400 * 86_400
+
+
 def median_buckets(buckets: Mapping[int, int]) -> list[int]:
     """The one or two buckets that hold the median first-reply time (the middle value, or both middles)."""
     total = sum(buckets.values())

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cerchia.domain import rules
-from cerchia.domain.digests import first_reply_bucket
+from cerchia.domain.digests import first_reply_bucket, recorded_first_reply
 from cerchia.domain.events import (
     MemberJoined,
     MemberLeft,
@@ -238,7 +238,7 @@ class Projection:
         )
         counters.add(
             keys.first_reply_bucket(community.community_id, week_key, bucket),
-            {f"{keys.FIRST_REPLY_SECONDS}{seconds}": 1},
+            {f"{keys.FIRST_REPLY_SECONDS}{recorded_first_reply(seconds)}": 1},
             {"entity": "first-replies", "week": week_key, "bucket": bucket},
         )
 
