@@ -304,3 +304,37 @@ def test_a_cold_environment_reads_a_replys_post_with_its_community_in_one_reques
     assert answer["statusCode"] == 202
     assert counted.calls == ["batch_get_item", "transact_write_items"]
     assert get_store().get_post(community.community_id, "p_1").first_reply_at == TUE + timedelta(hours=1)
+
+
+def test_a_second_post_by_an_author_this_environment_knows_costs_one_request_and_a_renamed_one_is_read(
+    community, ingest, counted
+):
+    from cerchia.store import get_store, table
+
+    ingest(community, _joined(1))
+    ingest(
+        community, body("post_created", TUE, post_id="p_1", author_id="m_1", title="Biga?", url="https://f.example/1")
+    )
+    counted.calls = []
+    ingest(
+        community, body("post_created", TUE, post_id="p_2", author_id="m_1", title="Farina?", url="https://f.example/2")
+    )
+    warm, counted.calls = counted.calls, []
+    other = table.Store(get_store()._client, get_store().table_name)  # another environment renames m_1
+    other._call(
+        "update_item",
+        TableName=other.table_name,
+        Key={"pk": {"S": f"C#{community.community_id}"}, "sk": {"S": "M#m_1"}},
+        UpdateExpression="SET #n = :n",
+        ExpressionAttributeNames={"#n": "name"},
+        ExpressionAttributeValues={":n": {"S": "Ada Lovelace"}},
+    )
+    counted.calls = []
+    ingest(
+        community, body("post_created", TUE, post_id="p_3", author_id="m_1", title="Forno?", url="https://f.example/3")
+    )
+
+    assert warm == ["transact_write_items"]
+    # the stale name fails the ConditionCheck: the post and the name are read, the transaction rebuilt
+    assert counted.calls == ["transact_write_items", "get_item", "get_item", "transact_write_items"]
+    assert get_store()._get({"pk": f"C#{community.community_id}", "sk": "P#p_3"})["author_name"] == "Ada Lovelace"

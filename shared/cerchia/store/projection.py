@@ -102,6 +102,8 @@ class Projection:
         self.store = store
         self.backoff = Backoff()
         self._post_facts: OrderedDict[tuple[str, str], PostFacts] = OrderedDict()
+        # members' names as last seen here; a post copies one under a ConditionCheck that it is current
+        self._names: OrderedDict[tuple[str, str], str | None] = OrderedDict()
 
     # ------------------------------------------------------------------ the loop
     def record(
@@ -196,6 +198,8 @@ class Projection:
         data = event.data
         if isinstance(data, MemberUpdated) and data.name:
             self.store.refresh_author_name(community.community_id, data.member_id, data.name)
+        if isinstance(data, (MemberJoined, MemberUpdated)) and data.name:
+            self._remember(self._names, (community.community_id, data.member_id), data.name)
         meta = to_item(keys.community(community.community_id))
         if any(write.operation.get("Update", {}).get("Key") == meta for write in writes):
             self.store.forget_community(community.community_id)  # its leader ids changed
@@ -359,12 +363,15 @@ class Projection:
             at for reply in early if reply["author_id"] != data.author_id and (at := _instant(reply["at"])) is not None
         )
         deleted = bool((existing or {}).get("deleted"))
+        known = (cid, data.author_id)
+        author_name = self._names[known] if blind and known in self._names else store.member_name(cid, data.author_id)
+        self._remember(self._names, known, author_name)
         sets: dict[str, Any] = {
             "entity": "post",
             "community_id": cid,
             "post_id": data.post_id,
             "author_id": data.author_id,
-            "author_name": store.member_name(cid, data.author_id),
+            "author_name": author_name,
             "title": data.title,
             "url": str(data.url),
             "excerpt": rules.excerpt(data.body),
@@ -399,8 +406,14 @@ class Projection:
         if received:
             self._member_week(counters, community, created_at, data.author_id, {"replies_received": len(received)})
         repliers = frozenset(_post(existing).repliers) if existing else frozenset()
-        self._remember(cid, data.post_id, PostFacts(data.author_id, created_at, bool(answers), repliers))
-        return [store._update("versioned", _versioned(update, version))]
+        self._remember(
+            self._post_facts, (cid, data.post_id), PostFacts(data.author_id, created_at, bool(answers), repliers)
+        )
+        # the name copied is the member's current one, or the transaction fails and is rebuilt with a read
+        return [
+            store._update("versioned", _versioned(update, version)),
+            store._name_is(cid, data.author_id, author_name),
+        ]
 
     def _post_deleted(
         self, community: Community, event: PlatformEvent, counters: _Counters, shard: int, blind: bool
@@ -485,8 +498,8 @@ class Projection:
         if facts.author_id != data.author_id:
             self._member_week(counters, community, at, facts.author_id, {"replies_received": 1})
         self._remember(
-            cid,
-            data.post_id,
+            self._post_facts,
+            (cid, data.post_id),
             PostFacts(
                 facts.author_id, facts.created_at, facts.answered or first_answer, facts.repliers | {data.author_id}
             ),
@@ -539,11 +552,12 @@ class Projection:
             answered=post.first_reply_at is not None or post.deleted,
             repliers=frozenset(post.repliers),
         )
-        self._remember(community_id, post_id, facts)
+        self._remember(self._post_facts, (community_id, post_id), facts)
         return facts
 
-    def _remember(self, community_id: str, post_id: str, facts: PostFacts) -> None:
-        self._post_facts[(community_id, post_id)] = facts
-        self._post_facts.move_to_end((community_id, post_id))
-        while len(self._post_facts) > POST_FACTS_KEPT:
-            self._post_facts.popitem(last=False)
+    @staticmethod
+    def _remember(known: OrderedDict[tuple[str, str], Any], key: tuple[str, str], value: Any) -> None:
+        known[key] = value
+        known.move_to_end(key)
+        while len(known) > POST_FACTS_KEPT:
+            known.popitem(last=False)

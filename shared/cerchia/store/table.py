@@ -559,6 +559,18 @@ class Store:
     def _update(self, guard: Guard, update: _Update) -> _Write:
         return _Write(guard, {"Update": update.expression(self.table_name)})
 
+    def _name_is(self, community_id: str, member_id: str, name: str | None) -> _Write:
+        """A ConditionCheck that the member's name is still `name` (None: no name, or no member row)."""
+        check: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": to_item(keys.member(community_id, member_id)),
+            "ConditionExpression": "#n = :n" if name else "attribute_not_exists(#n)",
+            "ExpressionAttributeNames": {"#n": "name"},
+        }
+        if name:
+            check["ExpressionAttributeValues"] = {":n": to_value(name)}
+        return _Write("versioned", {"ConditionCheck": check})
+
     def _once(self, item: dict[str, Any]) -> _Write:
         """A Put that only a first delivery makes (a reply, a reaction: never counted twice)."""
         return _Write(
