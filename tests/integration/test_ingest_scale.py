@@ -338,3 +338,41 @@ def test_a_second_post_by_an_author_this_environment_knows_costs_one_request_and
     # the stale name fails the ConditionCheck: the post and the name are read, the transaction rebuilt
     assert counted.calls == ["transact_write_items", "get_item", "get_item", "transact_write_items"]
     assert get_store()._get({"pk": f"C#{community.community_id}", "sk": "P#p_3"})["author_name"] == "Ada Lovelace"
+
+
+class _Unprocessed:
+    """A client whose BatchGetItem leaves every key unprocessed the first `times` calls (DynamoDB under load)."""
+
+    def __init__(self, client, times):
+        self.client, self.times = client, times
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def batch_get_item(self, **request):
+        if self.times:
+            self.times -= 1
+            return {"Responses": {}, "UnprocessedKeys": request["RequestItems"]}
+        return self.client.batch_get_item(**request)
+
+
+def test_unprocessed_keys_of_a_digest_read_are_retried_after_growing_waits(community, ingest):
+    from cerchia.store import digests as digest_store
+    from cerchia.store import table
+    from cerchia.store.projection import Backoff
+
+    ingest(
+        community, body("post_created", TUE, post_id="p_1", author_id="u_a", title="Biga?", url="https://f.example/1")
+    )
+    table.wrap_client(lambda client: _Unprocessed(client, times=3))
+    try:
+        store = table.get_store()
+        waits = []
+        store.projection.backoff = Backoff(sleep=waits.append, random=lambda: 1.0)
+
+        found = digest_store.posts(store, community.community_id, ["p_1"])
+    finally:
+        table.wrap_client(None)
+
+    assert list(found) == ["p_1"] and found["p_1"].title == "Biga?"
+    assert waits == [0.025, 0.05, 0.1]  # today: three immediate retries

@@ -33,9 +33,11 @@ def _batch_get(store: Store, item_keys: Sequence[dict[str, str]], consistent: bo
                 "ConsistentRead": consistent,
             }
         }
-        for _ in range(BATCH_GET_ATTEMPTS):
+        for attempt in range(BATCH_GET_ATTEMPTS):
             if not pending:
                 break
+            if attempt:  # unprocessed keys: DynamoDB asks to back off (jittered, exponential)
+                store.projection.backoff.sleep(store.projection.backoff.delay(attempt - 1))
             response = store._call("batch_get_item", RequestItems=pending)
             found.extend(response.get("Responses", {}).get(store.table_name, []))
             pending = response.get("UnprocessedKeys") or None

@@ -474,12 +474,13 @@ def _batch_get(store: Store, item_keys: list[dict[str, str]], attributes: list[s
                 "ExpressionAttributeNames": expression.names,
             }
         }
-        for _ in range(ATTEMPTS + 2):
+        for attempt in range(ATTEMPTS + 2):
             response = store._call("batch_get_item", RequestItems=request)
             found += [from_item(item) for item in response.get("Responses", {}).get(store.table_name, [])]
             request = response.get("UnprocessedKeys") or {}
             if not request:
                 break
+            store.projection.backoff.sleep(store.projection.backoff.delay(attempt))  # DynamoDB asks to back off
         else:
             raise Transient("DynamoDB kept some keys unprocessed; try again.")
     return found

@@ -23,7 +23,6 @@ from cerchia.errors import AlreadyExists, Conflict, NotFound, Transient
 from cerchia.store import keys
 from cerchia.store.codec import from_item, to_item, to_value
 
-WEBHOOK_ID_RETENTION = timedelta(days=7)
 MAX_ATTEMPTS = 5
 # How long an execution environment trusts the community (secret, settings) it read: a rotated secret
 # or a changed setting is seen within this time (a signature that fails on it re-reads at once).
