@@ -30,7 +30,8 @@ def receive_event(community_id: str) -> Response:
     event = app.current_event
     raw = event.body or ""
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
-    result = ingest_webhook(community_id, dict(event.headers or {}), body, clock.now())
+    remaining = getattr(app.lambda_context, "get_remaining_time_in_millis", lambda: 10_000)() / 1000
+    result = ingest_webhook(community_id, dict(event.headers or {}), body, clock.now(), remaining)
     status, word = ANSWERS[result.outcome]
     logger.info(
         "webhook",

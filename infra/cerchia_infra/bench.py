@@ -398,8 +398,8 @@ def dynamodb_requests_per_event(options: Options) -> Table:
 # ------------------------------------------------------------------ sections in their own modules
 
 
-def from_module(module_name: str) -> Callable[[Options], Table]:
-    """A section kept in its own module, whose `section()` returns `(title, headers, rows)`.
+def from_module(module_name: str, function: str = "section") -> Callable[[Options], Table]:
+    """A section kept in its own module, whose `section()` (or `function`) returns `(title, headers, rows)`.
 
     Such a module may import LAMBDA_ENV, REGION, TEMPLATE and lambda_environment from here.
     """
@@ -407,7 +407,7 @@ def from_module(module_name: str) -> Callable[[Options], Table]:
     def run(options: Options) -> Table:
         try:
             module = importlib.import_module(module_name)
-            title, headers, rows = module.section()
+            title, headers, rows = getattr(module, function)()
         except ImportError as error:
             raise Unavailable(f"{error.name or error} is not importable yet") from error
         return Table(title, [str(header) for header in headers], [[str(cell) for cell in row] for row in rows])
@@ -433,6 +433,13 @@ SECTIONS: list[Section] = [
     Section("nudge-sweep-reads", "One nudge sweep's reads", from_module("cerchia_infra.bench_nudges")),
     Section("digest-cost", "One digest run's AWS usage and cost", from_module("cerchia_infra.bench_digests")),
     Section("local-stack", "The local stack's wall time", from_module("cerchia_infra.bench_local")),
+    Section("week-volume", "10,000 posts in one week", from_module("cerchia_infra.bench_dynamo", "week_volume")),
+    Section("hot-post", "20 concurrent writers on one post", from_module("cerchia_infra.bench_dynamo", "hot_post")),
+    Section(
+        "requests-per-event",
+        "DynamoDB requests per event, cold and warm",
+        from_module("cerchia_infra.bench_dynamo", "requests_per_event"),
+    ),
 ]
 
 

@@ -21,8 +21,8 @@ from typing import Any
 
 TOTALS = (10_000, 100_000)
 UNANSWERED = 50
-# The unanswered posts' authors (newcomers ask most of the questions); their names are read once.
-AUTHORS = 5
+# The unanswered posts' authors, all distinct; ingest stores each author's name on the post (issue 14).
+AUTHORS = 50
 POSTERS = 200  # everyone who wrote the answered posts
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday morning in Rome: no quiet hours
 READS = ("Query", "GetItem", "BatchGetItem", "Scan")
@@ -149,6 +149,7 @@ def write_posts(
             "version": 1,
         }
         if waiting:
+            post["author_name"] = f"Member {number % authors:04d}"
             post["unanswered_pk"] = keys.UNANSWERED
             post["unanswered_at"] = keys.unanswered_at(created + threshold, community_id, post_id)
         else:

@@ -201,7 +201,9 @@ def build_snapshot(store: Store, community: Community, week: str, now: datetime)
     cid = community.community_id
     start, end = d.week_bounds(week, community.timezone)
     weeks = [d.shift_week(week, -back) for back in range(d.TREND_WEEKS - 1, -1, -1)]
-    activities = digest_store.week_activities(store, cid, weeks)
+    activities = digest_store.week_activities(
+        store, cid, weeks, timezone=community.timezone, as_of=now, threshold_hours=community.unanswered_after_hours
+    )
     current = activities[week]
     # one call for the polls of all the trend's weeks; each closed poll counts in the week it closed
     polls = _polls(store, community, d.week_bounds(weeks[0], community.timezone)[0], end, None, now)
@@ -215,8 +217,8 @@ def build_snapshot(store: Store, community: Community, week: str, now: datetime)
 
     members = list(store.members(cid))
     names = {member.member_id: member.name for member in members}
-    top_ids = d.ranking_candidates(current.post_points or {})
-    waiting_ids = d.unanswered_candidates(current.post_created or {}, current.first_replies or {})
+    top_ids = digest_store.top_post_candidates(store, cid, week)
+    waiting_ids = digest_store.waiting_post_candidates(store, cid, start, end, d.UNANSWERED_KEPT * 2)
     found = digest_store.posts(store, cid, top_ids + waiting_ids)
     cards = {
         post_id: d.PostCard(

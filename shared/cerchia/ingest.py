@@ -55,8 +55,23 @@ def _signed_at(headers: dict[str, str]) -> datetime:
     return datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
 
 
-def ingest_webhook(community_id: str, headers: dict[str, str], body: bytes, now: datetime) -> Ingested:
-    """Verify, validate and durably store one webhook. Raises PayloadTooLarge, Unauthorized, InvalidInput."""
+def _peek(body: bytes) -> object:
+    """The body's JSON before it is verified, only to read what the event needs with its community."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
+def ingest_webhook(
+    community_id: str, headers: dict[str, str], body: bytes, now: datetime, budget_seconds: float | None = None
+) -> Ingested:
+    """Verify, validate and durably store one webhook. Raises PayloadTooLarge, Unauthorized, InvalidInput.
+
+    The community (secret, settings) comes from this environment's cache (at most 60 s old); a signature
+    that fails on the cached secret is checked once more against a fresh read, so a rotation is seen at
+    once. `budget_seconds` bounds the retries after DynamoDB transaction conflicts.
+    """
     from cerchia.domain.events import parse_event
     from cerchia.store import get_store
 
@@ -64,17 +79,13 @@ def ingest_webhook(community_id: str, headers: dict[str, str], body: bytes, now:
         raise PayloadTooLarge(f"The body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}.")
     headers = {name.lower(): value for name, value in headers.items()}
     store = get_store()
-    community = store.get_community(community_id)
+    community = store.cached_community(community_id, _peek(body))
     if community is None:
         raise Unauthorized("The webhook signature is not valid.")  # same answer as a bad signature: no enumeration
     try:
         verify_signature(community.webhook_secret, body, headers)
     except Unauthorized:
-        # A rotated-out secret keeps working for a while, so the platform can switch without losing events.
-        until = community.previous_webhook_secret_until
-        if not (community.previous_webhook_secret and until is not None and now < until):
-            raise
-        verify_signature(community.previous_webhook_secret, body, headers)
+        community = _verify_after_rotation(store, community, body, headers, now)
     webhook_id = headers["webhook-id"]
     if len(webhook_id) > MAX_WEBHOOK_ID:
         raise InvalidInput(
@@ -87,12 +98,33 @@ def ingest_webhook(community_id: str, headers: dict[str, str], body: bytes, now:
     event = parse_event(decoded, received_at=now, arrived_at=_signed_at(headers))
     if event is None:
         return Ingested("ignored", decoded.get("type"))
-    outcome = store.record_event(community, webhook_id, event, now)
+    outcome = store.record_event(community, webhook_id, event, now, budget_seconds)
     if outcome == "stored":
         from cerchia.observability import count
 
         count("EventsIngested")  # the dashboard's first graph
     return Ingested(outcome, event.type)
+
+
+def _verify_after_rotation(
+    store: Any, community: Community, body: bytes, headers: dict[str, str], now: datetime
+) -> Community:
+    """A signature the cached secret refuses: read the community afresh (a rotation just happened here or
+    elsewhere), then try its current secret and, while it still works, the rotated-out one (so the
+    platform can switch without losing events). Raises Unauthorized when neither verifies."""
+    store.forget_community(community.community_id)
+    fresh = store.cached_community(community.community_id) or community
+    secrets = [fresh.webhook_secret]
+    until = fresh.previous_webhook_secret_until
+    if fresh.previous_webhook_secret and until is not None and now < until:
+        secrets.append(fresh.previous_webhook_secret)
+    for secret in secrets:
+        try:
+            verify_signature(secret, body, headers)
+            return fresh
+        except Unauthorized:
+            continue
+    raise Unauthorized("The webhook signature is not valid.")
 
 
 def _erase(community: Community, body: dict[str, Any]) -> Ingested:

@@ -420,12 +420,14 @@ def compose_nudge(run: _Sweep, community: Community, leader: Member, batch: dict
     t = translator(locale)
     posts = batch.get("posts") or []
     listed = posts[:MAX_LISTED]
-    names = run.author_names(community.community_id, [entry.get("author_id", "") for entry in listed])
+    # names come with the posts; only entries queued before posts carried them read the member
+    unnamed = [entry.get("author_id", "") for entry in listed if not entry.get("author_name")]
+    names = run.author_names(community.community_id, unnamed) if unnamed else {}
     lines = [
         NudgeLine(
             title=entry.get("title") or entry.get("url") or "",
             url=entry.get("url", ""),
-            author=names.get(entry.get("author_id", "")) or t("nudges.someone"),
+            author=entry.get("author_name") or names.get(entry.get("author_id", "")) or t("nudges.someone"),
             waited=how_long(_instant(entry.get("created_at")) or now, now, locale),
             reminder=entry["stage"] == REMINDER,
             claim_url=nudge_link(community.community_id, entry["post_id"], leader.member_id, "claim", now),

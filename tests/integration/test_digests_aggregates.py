@@ -16,12 +16,29 @@ def _week(community_id, week=WEEK):
     return digest_store.week_activities(get_store(), community_id, [week])[week]
 
 
+def _top(community_id, week=WEEK):
+    from cerchia.store import digests as digest_store
+    from cerchia.store import get_store
+
+    return digest_store.top_post_candidates(get_store(), community_id, week)
+
+
+def _waiting(community_id, week=WEEK):
+    from cerchia.domain import digests as d
+    from cerchia.store import digests as digest_store
+    from cerchia.store import get_store
+
+    start, end = d.week_bounds(week, "Europe/Rome")
+    return digest_store.waiting_post_candidates(get_store(), community_id, start, end, 16)
+
+
 def test_replies_and_reactions_add_to_their_posts_points_on_the_week_it_was_written(community, ingest):
     from cerchia.domain import rules
     from cerchia.store import get_store
 
     events = [
         body("post_created", TUE, post_id="p_1", author_id="u_a", title="Biga o poolish?", url="https://f.example/1"),
+        body("post_created", TUE, post_id="p_2", author_id="u_a", title="Farina 0", url="https://f.example/2"),
         body("reply_created", TUE + timedelta(hours=2), reply_id="r_1", post_id="p_1", author_id="u_b"),
         body("reply_created", TUE + timedelta(hours=3), reply_id="r_2", post_id="p_1", author_id="u_b"),
         body("reply_created", TUE + timedelta(hours=4), reply_id="r_3", post_id="p_1", author_id="u_a"),
@@ -34,15 +51,26 @@ def test_replies_and_reactions_add_to_their_posts_points_on_the_week_it_was_writ
 
     week, next_week = _week(community.community_id), _week(community.community_id, "2026-W49")
     post = get_store().get_post(community.community_id, "p_1")
+    stored = get_store()._get(keys_post(community.community_id, "p_1"))
 
-    assert week.post_points == {"p_1": rules.engagement(post)} == {"p_1": 4 * 2 + 3 * 3 + 1}
-    assert week.post_created == {"p_1": int(TUE.timestamp())}
-    assert week.first_replies == {"p_1": 7200}  # the author's own reply is not an answer
-    assert week.posters == {"u_a"} and week.replies == 3
-    assert next_week.replies == 1 and next_week.post_points == {}
+    assert stored["points"] == rules.engagement(post) == 4 * 2 + 3 * 3 + 1
+    assert _top(community.community_id) == ["p_1"] and _top(community.community_id, "2026-W49") == []
+    assert _waiting(community.community_id) == ["p_2"]  # p_1 was answered, p_2 waits
+    assert (week.posts, week.answered, week.median_first_reply_seconds) == (2, 1, 7200)  # own reply is no answer
+    assert week.first_reply_buckets == {7200: 1}
+    assert week.posters == {"u_a"} and week.replies == 3 and week.active_members == {"u_a", "u_b"}
+    assert next_week.replies == 1 and next_week.posts == 0 and next_week.active_members == {"u_c"}
+
+
+def keys_post(community_id, post_id):
+    from cerchia.store import keys
+
+    return keys.post(community_id, post_id)
 
 
 def test_a_reply_that_came_before_its_post_is_counted_when_the_post_arrives(community, ingest):
+    from cerchia.store import get_store
+
     events = [
         body("reply_created", TUE + timedelta(minutes=30), reply_id="r_9", post_id="p_9", author_id="u_b"),
         body("post_created", TUE, post_id="p_9", author_id="u_a", title="Lievito in frigo", url="https://f.example/9"),
@@ -52,22 +80,26 @@ def test_a_reply_that_came_before_its_post_is_counted_when_the_post_arrives(comm
 
     week = _week(community.community_id)
 
-    assert week.post_points == {"p_9": 2 + 3}
-    assert week.first_replies == {"p_9": 1800}
+    assert get_store()._get(keys_post(community.community_id, "p_9"))["points"] == 2 + 3
+    assert _top(community.community_id) == ["p_9"] and _waiting(community.community_id) == []
+    assert (week.answered, week.median_first_reply_seconds) == (1, 1800)
 
 
 def _seed_week(community_id, posts):
-    """`posts` posts of the week written directly (batch writes), with their week aggregates."""
+    """`posts` posts of the week written directly (batch writes), with the aggregates ingest keeps."""
+    from cerchia.domain import digests as d
     from cerchia.store import get_store, keys
     from cerchia.store.codec import to_item
 
     store = get_store()
-    week_item = {**keys.week(community_id, WEEK), "entity": "week", "week": WEEK, "posts": posts}
+    shard = {**keys.week_shard(community_id, WEEK, 0), "entity": "week", "week": WEEK, "posts": posts}
+    exact = {**keys.first_reply_bucket(community_id, WEEK, 3600), "entity": "first-replies", "bucket": 3600}
     requests = []
     for number in range(posts):
         created = TUE + timedelta(minutes=number)
         post_id = f"p_{number:04d}"
         replies = number % 7
+        timeline_at = keys.timeline_at(created, post_id)
         requests.append(
             {
                 "PutRequest": {
@@ -84,17 +116,24 @@ def _seed_week(community_id, posts):
                             "reply_count": replies,
                             "repliers": {f"u_{r}" for r in range(replies)} or None,
                             "placeholder": False,
-                            **({"first_reply_at": keys.iso(created + timedelta(hours=1))} if replies else {}),
+                            "timeline_pk": keys.timeline_posts(community_id),
+                            "timeline_at": timeline_at,
+                            "top_pk": keys.top_posts(community_id, WEEK),
+                            **(
+                                {"first_reply_at": keys.iso(created + timedelta(hours=1)), "points": replies * 5}
+                                if replies
+                                else {"due_pk": keys.waiting_posts(community_id), "due_at": timeline_at}
+                            ),
                         }
                     )
                 }
             }
         )
-        week_item[keys.week_post_created(post_id)] = int(created.timestamp())
         if replies:
-            week_item[keys.week_post_points(post_id)] = replies * 5
-            week_item[keys.week_post_first_reply(post_id)] = 3600
-    requests.append({"PutRequest": {"Item": to_item(week_item)}})
+            shard["answered"] = shard.get("answered", 0) + 1
+            shard[f"{keys.FIRST_REPLY_BUCKET}{d.first_reply_bucket(3600)}"] = shard["answered"]
+            exact[f"{keys.FIRST_REPLY_SECONDS}3600"] = shard["answered"]
+    requests += [{"PutRequest": {"Item": to_item(shard)}}, {"PutRequest": {"Item": to_item(exact)}}]
     for start in range(0, len(requests), 25):
         store._call("batch_write_item", RequestItems={store.table_name: requests[start : start + 25]})
 
@@ -113,7 +152,10 @@ def _posts_read_while_building(community_id, monkeypatch):
                 read.extend(key["sk"]["S"] for key in ask["Keys"] if key["sk"]["S"].startswith("P#"))
         if operation in ("query", "scan") and keys.timeline_posts(community_id) in str(request):
             read.append("timeline query")
-        return real_call(operation, **request)
+        answer = real_call(operation, **request)
+        if operation == "query":  # posts an index query returns count as read too
+            read.extend(item["sk"]["S"] for item in answer.get("Items", []) if item["sk"]["S"].startswith("P#"))
+        return answer
 
     monkeypatch.setattr(store, "_call", counting)
     community = store.get_community(community_id)
@@ -128,10 +170,14 @@ def test_the_snapshot_reads_top_posts_and_a_few_waiting_ones_never_every_post(co
 
     snapshot, read = _posts_read_while_building(community.community_id, monkeypatch)
 
-    bound = rules.TOP_POST_CANDIDATES + 2 * rules.UNANSWERED_KEPT
+    bound = 2 * (rules.TOP_POST_CANDIDATES + 2 * rules.UNANSWERED_KEPT)  # index entries, then the posts
     assert len(read) <= bound and "timeline query" not in read
     assert [post.replies for post in snapshot.top_posts] == [6] * rules.TOP_POSTS_KEPT
     # the latest six-reply posts win: equal engagement, more recent (recency)
     assert snapshot.top_posts[0].post_id == "p_0293"
     assert [post.post_id for post in snapshot.unanswered][:2] == ["p_0000", "p_0007"]
     assert snapshot.numbers.posts == 300
+    answered = sum(1 for number in range(300) if number % 7)
+    health = snapshot.health[-1]
+    assert (health.posts, health.decided, health.answered_in_time) == (300, 300, answered)
+    assert health.median_first_reply_seconds == 3600

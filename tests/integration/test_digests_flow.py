@@ -188,11 +188,12 @@ def test_a_member_with_nothing_to_show_gets_no_digest(community, ingest, clock, 
     set_member(community.community_id, "u_b", joined_at="2026-11-16T10:00:00.000000Z", membership_started_at=None)
     from cerchia.store import get_store, keys
 
-    get_store()._call(
-        "delete_item",
-        TableName=get_store().table_name,
-        Key={k: {"S": v} for k, v in keys.week(community.community_id, WEEK).items()},
-    )
+    for shard in range(keys.WEEK_SHARDS):
+        get_store()._call(
+            "delete_item",
+            TableName=get_store().table_name,
+            Key={k: {"S": v} for k, v in keys.week_shard(community.community_id, WEEK, shard).items()},
+        )
     clock.current = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     ingest(
         community,

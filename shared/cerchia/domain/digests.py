@@ -221,7 +221,13 @@ def rank(cards: Iterable[PostCard], start: datetime, end: datetime, limit: int =
 
 @dataclass(frozen=True)
 class WeekActivity:
-    """What a week item says about its week (the write-time aggregates of store/table.py)."""
+    """What a week's write-time aggregates say about it (store/digests.py reads them; see docs/digests.md).
+
+    The answer figures come either from per-post numbers (`post_created`, `first_replies`: small weeks
+    built by hand, tests) or from the bounded aggregates ingest keeps: `answered`, the first-reply
+    histogram (`first_reply_buckets`, upper bound in seconds -> posts), its exact median, and the
+    number of posts still waiting whose answering time was not over at the reading instant (`undecided`).
+    """
 
     posts: int = 0
     replies: int = 0
@@ -235,10 +241,115 @@ class WeekActivity:
     post_points: Mapping[str, int] | None = None
     post_created: Mapping[str, int] | None = None  # epoch seconds
     first_replies: Mapping[str, int] | None = None  # seconds from post to first answer
+    answered: int = 0
+    first_reply_buckets: Mapping[int, int] | None = None
+    median_first_reply_seconds: float | None = None
+    undecided: int = 0
+    waiting: int = 0  # posts of the week nobody but their author has answered, at the reading instant
+    oldest_waiting_created: int | None = None  # epoch seconds of the oldest of them
 
     @property
     def any(self) -> bool:
         return bool(self.posts or self.replies or self.reactions or self.joins)
+
+
+# First-reply histogram buckets: whole minutes up to a day, whole hours up to 30 days, then one more.
+# A bucket is named by its upper bound in seconds, so "answered within T hours" is exact for any T <= 720.
+MINUTE_BUCKETS_UNTIL = 24 * 3600
+HOUR_BUCKETS_UNTIL = 30 * 24 * 3600
+OVERFLOW_BUCKET = 10**9
+
+
+def first_reply_bucket(seconds: int) -> int:
+    """The histogram bucket of a first-reply time: the smallest bound (minute, then hour) not below it."""
+    if seconds <= MINUTE_BUCKETS_UNTIL:
+        return -(-max(0, seconds) // 60) * 60
+    if seconds <= HOUR_BUCKETS_UNTIL:
+        return -(-seconds // 3600) * 3600
+    return OVERFLOW_BUCKET
+
+
+def recorded_first_reply(seconds: int) -> int:
+    """The value kept for the exact median: the seconds, or whole days beyond 30 days (so that the
+    open-ended bucket holds at most one value per day that has passed, never one per second)."""
+    seconds = max(0, seconds)
+    return seconds if seconds <= HOUR_BUCKETS_UNTIL else seconds // 86_400 * 86_400
+
+
+def median_buckets(buckets: Mapping[int, int]) -> list[int]:
+    """The one or two buckets that hold the median first-reply time (the middle value, or both middles)."""
+    total = sum(buckets.values())
+    if not total:
+        return []
+    wanted = sorted({(total - 1) // 2, total // 2})
+    found: list[int] = []
+    seen = 0
+    for bound in sorted(buckets):
+        count = buckets[bound]
+        for position in wanted:
+            if seen <= position < seen + count and bound not in found:
+                found.append(bound)
+        seen += count
+    return found
+
+
+def median_from_buckets(buckets: Mapping[int, int], exact: Mapping[int, Mapping[int, int]]) -> float | None:
+    """The exact median, from the histogram and the exact seconds counted in the median's buckets."""
+    total = sum(buckets.values())
+
+    def value_at(position: int) -> int | None:
+        seen = 0
+        for bound in sorted(buckets):
+            if position < seen + buckets[bound]:
+                offset = position - seen
+                for second, count in sorted(exact.get(bound, {}).items()):
+                    if offset < count:
+                        return second
+                    offset -= count
+                return None
+            seen += buckets[bound]
+        return None
+
+    values = [value for position in sorted({(total - 1) // 2, total // 2}) if (value := value_at(position)) is not None]
+    return sum(values) / len(values) if total and values else None
+
+
+def _answer_figures(
+    activity: WeekActivity, as_of: datetime, threshold: int, gone: frozenset[str] = frozenset()
+) -> tuple[int, int, float | None]:
+    """(decided, answered within the threshold, median first reply) of a week's posts (`gone`: deleted)."""
+    if activity.post_created is not None or activity.first_replies is not None:
+        created = {post_id: at for post_id, at in (activity.post_created or {}).items() if post_id not in gone}
+        answers = activity.first_replies or {}
+        decided = answered_in_time = 0
+        for post_id, created_epoch in created.items():
+            seconds = answers.get(post_id)
+            if seconds is not None:
+                decided += 1
+                answered_in_time += seconds <= threshold
+            elif as_of.timestamp() - created_epoch >= threshold:
+                decided += 1
+        first_replies = [seconds for post_id, seconds in answers.items() if post_id in created]
+        return decided, answered_in_time, float(statistics.median(first_replies)) if first_replies else None
+    buckets = activity.first_reply_buckets or {}
+    in_time = sum(count for bound, count in buckets.items() if bound <= threshold)
+    return max(0, activity.posts - activity.undecided), in_time, activity.median_first_reply_seconds
+
+
+def _waiting_figures(activity: WeekActivity, as_of: datetime, gone: frozenset[str]) -> tuple[int, int, float | None]:
+    """(posts answered, posts still waiting, how long the oldest has waited) of a week's posts."""
+    if activity.post_created is not None or activity.first_replies is not None:
+        created = {post_id: at for post_id, at in (activity.post_created or {}).items() if post_id not in gone}
+        answers = activity.first_replies or {}
+        waited = [max(0.0, as_of.timestamp() - at) for post_id, at in created.items() if post_id not in answers]
+        answered = sum(1 for post_id in answers if post_id in created)
+        return answered, len(waited), max(waited) if waited else None
+    oldest = activity.oldest_waiting_created
+    return (
+        activity.answered,
+        activity.waiting,
+        max(0.0, as_of.timestamp() - oldest) if oldest is not None and activity.waiting else None,
+    )
 
 
 class PollTally(BaseModel):
@@ -323,19 +434,8 @@ def week_health(
     """Health of one week from its aggregates and the member rows. `gone`: posts deleted since (not waiting)."""
     start, end = week_bounds(week_key, community.timezone)
     threshold = community.unanswered_after_hours * 3600
-    created = {post_id: at for post_id, at in (activity.post_created or {}).items() if post_id not in gone}
-    answers = activity.first_replies or {}
-    decided = answered_in_time = 0
-    waited: list[float] = []
-    for post_id, created_epoch in created.items():
-        seconds = answers.get(post_id)
-        if seconds is not None:
-            decided += 1
-            answered_in_time += seconds <= threshold
-        else:
-            waited.append(max(0.0, as_of.timestamp() - created_epoch))
-            if as_of.timestamp() - created_epoch >= threshold:
-                decided += 1
+    decided, answered_in_time, median = _answer_figures(activity, as_of, threshold, gone)
+    answered, waiting, oldest = _waiting_figures(activity, as_of, gone)
     everyone = people(members)
     at_end = {member.member_id for member in everyone if member_at(member, end)}
     # who joined during the week, whether they stayed or not (one who left without a word is a signal too)
@@ -347,16 +447,15 @@ def week_health(
         and (started := membership_start(member)) is not None
         and start <= started < end
     }
-    first_replies = [seconds for post_id, seconds in answers.items() if post_id in created]
     return WeekHealth(
         week=week_key,
         posts=activity.posts,
         decided=decided,
         answered_in_time=answered_in_time,
-        answered=len(first_replies),
-        median_first_reply_seconds=float(statistics.median(first_replies)) if first_replies else None,
-        waiting=len(waited),
-        oldest_waiting_seconds=max(waited) if waited else None,
+        answered=answered,
+        median_first_reply_seconds=median,
+        waiting=waiting,
+        oldest_waiting_seconds=oldest,
         active=len(activity.active_members & at_end),
         members=len(at_end),
         newcomers=len(newcomers),

@@ -1,7 +1,8 @@
 """What the weekly digest reads and writes: week aggregates, the week's snapshot, members and posts in batches.
 
 Reads here are sized by what a digest shows (top posts, a chunk of members), never by everything
-that happened in the week: per-post numbers come from the week item that ingest keeps up to date.
+that happened in the week: counters come from the week's small aggregate items, per-post numbers from
+the `top` index and the waiting posts' partition of the `due` index (store/projection.py keeps them).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from cerchia.domain.digests import Snapshot, WeekActivity
 from cerchia.domain.models import Member, Post
 from cerchia.errors import Transient
 from cerchia.store import backoff, keys
-from cerchia.store.codec import from_item, readable, to_item
+from cerchia.store.codec import from_item, readable, to_item, to_value
 from cerchia.store.table import Store, member_from_image
 
 if TYPE_CHECKING:
@@ -51,44 +52,166 @@ def _batch_get(store: Store, item_keys: Sequence[dict[str, str]], consistent: bo
 # ------------------------------------------------------------------ week aggregates
 
 
-def week_activity(item: dict[str, Any] | None) -> WeekActivity:
-    """The digest's view of a week item (plain Python values, as codec.from_item gives them)."""
-    if not item:
-        return WeekActivity()
-    by_prefix: dict[str, dict[str, int]] = {
-        keys.WEEK_POST_POINTS: {},
-        keys.WEEK_POST_CREATED: {},
-        keys.WEEK_POST_FIRST_REPLY: {},
-    }
-    for name, value in item.items():
-        for prefix, values in by_prefix.items():
-            if name.startswith(prefix):
-                values[name[len(prefix) :]] = int(value)
+def week_activity(items: Iterable[dict[str, Any]]) -> WeekActivity:
+    """The digest's view of a week's aggregate items (counter shards and member weeks, plain values)."""
+    totals: dict[str, int] = {}
+    buckets: dict[int, int] = {}
+    active: set[str] = set()
+    posters: set[str] = set()
+    lost: dict[str, set[str]] = {}
+    for item in items:
+        for name in (keys.WEEK_UNSUBSCRIBED, keys.WEEK_BOUNCED, keys.WEEK_SUPPRESSED):
+            lost.setdefault(name, set()).update(item.get(name, ()) or ())
+        if item.get("entity") == "member-week":
+            if item.get("activity"):
+                active.add(str(item["member_id"]))
+            if item.get("posts"):
+                posters.add(str(item["member_id"]))
+            continue
+        for name, value in item.items():
+            if not isinstance(value, int) or isinstance(value, bool):
+                continue
+            if name.startswith(keys.FIRST_REPLY_BUCKET) and name[len(keys.FIRST_REPLY_BUCKET) :].isdigit():
+                bound = int(name[len(keys.FIRST_REPLY_BUCKET) :])
+                buckets[bound] = buckets.get(bound, 0) + value
+            else:
+                totals[name] = totals.get(name, 0) + value
     return WeekActivity(
-        posts=int(item.get("posts", 0)),
-        replies=int(item.get("replies", 0)),
-        reactions=int(item.get("reactions", 0)),
-        joins=int(item.get("joins", 0)),
-        active_members=frozenset(item.get("active_members", ())) | frozenset(item.get("voters", ())),
-        posters=frozenset(item.get(keys.WEEK_POSTERS, ())),
-        unsubscribed=frozenset(item.get(keys.WEEK_UNSUBSCRIBED, ())),
-        bounced=frozenset(item.get(keys.WEEK_BOUNCED, ())),
-        suppressed=frozenset(item.get(keys.WEEK_SUPPRESSED, ())),
-        post_points=by_prefix[keys.WEEK_POST_POINTS],
-        post_created=by_prefix[keys.WEEK_POST_CREATED],
-        first_replies=by_prefix[keys.WEEK_POST_FIRST_REPLY],
+        posts=totals.get("posts", 0),
+        replies=totals.get("replies", 0),
+        reactions=totals.get("reactions", 0),
+        joins=totals.get("joins", 0),
+        active_members=frozenset(active),
+        posters=frozenset(posters),
+        unsubscribed=frozenset(lost.get(keys.WEEK_UNSUBSCRIBED, ())),
+        bounced=frozenset(lost.get(keys.WEEK_BOUNCED, ())),
+        suppressed=frozenset(lost.get(keys.WEEK_SUPPRESSED, ())),
+        answered=totals.get("answered", 0),
+        first_reply_buckets=buckets,
     )
 
 
-def week_activities(store: Store, community_id: str, weeks: Iterable[str]) -> dict[str, WeekActivity]:
-    """Several weeks' aggregates in one batch read; a week nothing happened in has no item (empty activity)."""
-    wanted = list(dict.fromkeys(weeks))
-    items = {
-        str(item["week"]): item
-        for item in (from_item(raw) for raw in _batch_get(store, [keys.week(community_id, w) for w in wanted]))
-        if "week" in item
-    }
-    return {week: week_activity(items.get(week)) for week in wanted}
+def week_activities(
+    store: Store,
+    community_id: str,
+    weeks: Iterable[str],
+    *,
+    timezone: str | None = None,
+    as_of: datetime | None = None,
+    threshold_hours: int = 24,
+) -> dict[str, WeekActivity]:
+    """Several weeks' aggregates: per week one Query of its small aggregate items (shards, member weeks),
+    the one or two first-reply buckets that hold its median, and, for a week whose posts may still be
+    within their answering time at `as_of`, a count of those still waiting (never every post of the week).
+    """
+    from dataclasses import replace
+
+    from cerchia.domain import digests as d
+
+    found: dict[str, WeekActivity] = {}
+    for week in dict.fromkeys(weeks):
+        activity = week_activity(
+            store._query_all(
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :week)",
+                ExpressionAttributeValues={
+                    ":pk": to_value(keys.community(community_id)["pk"]),
+                    ":week": to_value(keys.week_aggregates_prefix(week)),
+                },
+            )
+        )
+        buckets = activity.first_reply_buckets or {}
+        wanted = d.median_buckets(buckets)
+        exact: dict[int, dict[int, int]] = {}
+        for raw in _batch_get(store, [keys.first_reply_bucket(community_id, week, bound) for bound in wanted]):
+            item = from_item(raw)
+            exact[int(item["bucket"])] = {
+                int(name[len(keys.FIRST_REPLY_SECONDS) :]): int(count)
+                for name, count in item.items()
+                if name.startswith(keys.FIRST_REPLY_SECONDS) and name[len(keys.FIRST_REPLY_SECONDS) :].isdigit()
+            }
+        undecided = waiting = 0
+        oldest: int | None = None
+        if as_of is not None and timezone is not None and activity.posts:
+            start, end = d.week_bounds(week, timezone)
+            cutoff = max(as_of - timedelta(hours=threshold_hours), start)
+            if cutoff < end:
+                undecided = _count_waiting(store, community_id, cutoff, end)
+            # the report says how many of the week's posts still wait, and for how long the oldest has
+            waiting = _count_waiting(store, community_id, start - timedelta(microseconds=1), end)
+            first = waiting_post_candidates(store, community_id, start, end, 1) if waiting else []
+            oldest = _created_epoch(store, community_id, first[0]) if first else None
+        found[week] = replace(
+            activity,
+            median_first_reply_seconds=d.median_from_buckets(buckets, exact),
+            undecided=undecided,
+            waiting=waiting,
+            oldest_waiting_created=oldest,
+        )
+    return found
+
+
+def _created_epoch(store: Store, community_id: str, post_id: str) -> int | None:
+    """When a post was created (epoch seconds), read from its item."""
+    item = store._get(keys.post(community_id, post_id), consistent=False)
+    at = keys.instant_of(str(item["created_at"])) if item and item.get("created_at") else None
+    return int(at.timestamp()) if at else None
+
+
+def _count_waiting(store: Store, community_id: str, after: datetime, before: datetime) -> int:
+    """Posts created in (after, before) that nobody but their author has answered (a COUNT on the index)."""
+    total, start = 0, None
+    while True:
+        page = store._call(
+            "query",
+            TableName=store.table_name,
+            IndexName="due",
+            KeyConditionExpression="due_pk = :waiting AND due_at BETWEEN :after AND :before",
+            ExpressionAttributeValues={
+                ":waiting": to_value(keys.waiting_posts(community_id)),
+                ":after": to_value(keys.due_until(after)),
+                ":before": to_value(keys.iso(before)),
+            },
+            Select="COUNT",
+            **({"ExclusiveStartKey": start} if start else {}),
+        )
+        total += int(page.get("Count", 0))
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return total
+
+
+def top_post_candidates(store: Store, community_id: str, week: str) -> list[str]:
+    """Posts of the week that can make the top once recency is weighed in (one Query on the `top` index)."""
+    from cerchia.domain import digests as d
+
+    page = store._call(
+        "query",
+        TableName=store.table_name,
+        IndexName="top",
+        KeyConditionExpression="top_pk = :week AND points > :none",
+        ExpressionAttributeValues={":week": to_value(keys.top_posts(community_id, week)), ":none": to_value(0)},
+        ScanIndexForward=False,
+        Limit=d.TOP_POST_CANDIDATES,
+    )
+    points = {str(from_item(item)["sk"])[2:]: int(from_item(item)["points"]) for item in page.get("Items", [])}
+    return d.ranking_candidates(points)
+
+
+def waiting_post_candidates(store: Store, community_id: str, start: datetime, end: datetime, limit: int) -> list[str]:
+    """The week's oldest posts nobody but their author has answered (one Query, oldest first)."""
+    page = store._call(
+        "query",
+        TableName=store.table_name,
+        IndexName="due",
+        KeyConditionExpression="due_pk = :waiting AND due_at BETWEEN :start AND :end",
+        ExpressionAttributeValues={
+            ":waiting": to_value(keys.waiting_posts(community_id)),
+            ":start": to_value(keys.iso(start)),
+            ":end": to_value(keys.iso(end)),
+        },
+        Limit=limit,
+    )
+    return [str(from_item(item)["post_id"]) for item in page.get("Items", [])]
 
 
 def note_in_week(store: Store, community: Community, at: datetime, attribute: str, value: str) -> None:
@@ -102,9 +225,9 @@ def note_in_week(store: Store, community: Community, at: datetime, attribute: st
 
     week_key = week_of(at, community.timezone)
     update = _Update(
-        keys.week(community.community_id, week_key),
+        keys.week_lost_reach(community.community_id, week_key),
         adds={attribute: {value}},
-        sets={"entity": "week", "week": week_key},
+        sets={"entity": "week-reach", "week": week_key},
     )
     store._call("update_item", **update.expression(store.table_name))
 

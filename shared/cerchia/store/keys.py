@@ -188,20 +188,32 @@ def voter_id(sort_key: str) -> str:
     return sort_key.split("#", 1)[1]
 
 
-# ---------------------------------------------------------------- digests (issue 5)
-# Write-time aggregates on a community week item (`week`), one small number per post of that week,
-# under attribute names that carry the post id: its engagement points (ADD on every reply and
-# reaction), its creation instant (epoch seconds) and, once answered, the seconds to its first answer.
+# ---------------------------------------------------------------- digests (issue 5, bounded in issue 9)
+# A community week's write-time aggregates are several small items under `W#<week>#`, none of which
+# grows with the week's volume: counter shards (`C#<n>`: posts, replies, reactions, joins, leaves,
+# answered, the first-reply histogram), one member-week item per member who did something that week
+# (`M#<member>`). Per-post numbers live on the post items (`points`, `first_reply_seconds`) and are
+# found through indexes: `top` (the week's posts by points) and the `due` index's `C#<c>#WAITING`
+# partition (posts nobody has answered, by creation instant). Legacy `t#/s#/f#` attributes on `W#<week>`
+# items written before issue 9 are no longer read.
 WEEK_POST_POINTS = "s#"
 WEEK_POST_CREATED = "t#"
 WEEK_POST_FIRST_REPLY = "f#"
-# Members who wrote a post that week (a string set next to `active_members`).
+# Members who wrote a post that week (a string set next to `active_members`), legacy.
 WEEK_POSTERS = "posters"
 # The week's lost reach, as string sets (a retried write adds nothing): members who unsubscribed, and
 # hashes (store.suppression.address_hash) of addresses that bounced or were suppressed that week.
 WEEK_UNSUBSCRIBED = "unsubscribed_members"
 WEEK_BOUNCED = "bounced_addresses"
 WEEK_SUPPRESSED = "suppressed_addresses"
+# Counter shards per community week: concurrent events of one community rarely touch the same item.
+WEEK_SHARDS = 10
+# On a counter shard, `fr<upper bound in seconds>` counts first answers by time bucket: whole minutes up
+# to a day, whole hours up to 30 days, then one open-ended bucket (FIRST_REPLY_OVERFLOW).
+FIRST_REPLY_BUCKET = "fr"
+FIRST_REPLY_OVERFLOW = 10**9
+# On a first-reply bucket item, `s<seconds>` counts first answers of exactly that many seconds.
+FIRST_REPLY_SECONDS = "s"
 
 
 def week_post_points(post_id: str) -> str:
@@ -214,6 +226,39 @@ def week_post_created(post_id: str) -> str:
 
 def week_post_first_reply(post_id: str) -> str:
     return f"{WEEK_POST_FIRST_REPLY}{post_id}"
+
+
+def week_aggregates_prefix(week_key: str) -> str:
+    """Sort-key prefix of every aggregate item of one community week (counter shards, member weeks)."""
+    return f"W#{week_key}#"
+
+
+def week_lost_reach(community_id: str, week_key: str) -> dict[str, str]:
+    """The week's lost reach (unsubscribed members, bounced and suppressed address hashes), as string sets."""
+    return {"pk": f"C#{community_id}", "sk": f"W#{week_key}#L"}
+
+
+def week_shard(community_id: str, week_key: str, shard: int) -> dict[str, str]:
+    return {"pk": f"C#{community_id}", "sk": f"W#{week_key}#C#{shard}"}
+
+
+def is_week_shard(sort_key: str) -> bool:
+    return "#C#" in sort_key and sort_key.startswith("W#")
+
+
+def first_reply_bucket(community_id: str, week_key: str, upper_bound: int) -> dict[str, str]:
+    """Exact first-answer times of one histogram bucket of a week (at most 3,600 distinct values)."""
+    return {"pk": f"C#{community_id}", "sk": f"WFR#{week_key}#{upper_bound:010d}"}
+
+
+def top_posts(community_id: str, week_key: str) -> str:
+    """Hash key of the `top` index: the posts written in one community week, ranked by `points`."""
+    return f"C#{community_id}#W#{week_key}"
+
+
+def waiting_posts(community_id: str) -> str:
+    """The community's posts nobody but their author has answered, in the `due` index by creation instant."""
+    return f"C#{community_id}#WAITING"
 
 
 def digest_snapshot(community_id: str, week_key: str) -> dict[str, str]:

@@ -134,6 +134,8 @@ def _entry(post: dict[str, Any], stage: str, now: datetime) -> dict[str, Any]:
         "title": str(post.get("title") or "")[:TITLE_LENGTH],
         "url": post.get("url", ""),
         "author_id": post.get("author_id", ""),
+        # stored on the post at ingest (kept current on member.updated): no member read per post
+        "author_name": str(post.get("author_name") or ""),
         "created_at": post.get("created_at", ""),
         "queued_at": keys.iso(now),
     }
@@ -304,8 +306,8 @@ def was_active(store: Store, community: Community, member_id: str, since: dateti
     from cerchia.nudges import weeks_between
 
     for week in weeks_between(since, until, community.timezone):
-        item = store._get(keys.week(community.community_id, week), consistent=False) or {}
-        if member_id in (item.get("active_members") or ()):
+        item = store._get(keys.member_week(community.community_id, week, member_id), consistent=False) or {}
+        if item.get("activity"):
             return True
     return False
 

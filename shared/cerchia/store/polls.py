@@ -215,7 +215,7 @@ def _tally_update(store: Store, poll: Poll, deltas: dict[int, int], new_ballot: 
 def _activity(store: Store, poll: Poll, member_id: str, now: datetime) -> list[_Write]:
     """A first ballot makes the voter an active member of the community's week (the leader digest counts them)."""
     community = store.get_community(poll.community_id)
-    return [store._week(community, now, {"active_members": {member_id}, "poll_votes": 1})] if community else []
+    return store.activity_writes(community, now, member_id, {"poll_votes": 1}) if community else []
 
 
 def _vote_by_name(store: Store, poll: Poll, member_id: str, choices: tuple[int, ...], now: datetime) -> VoteOutcome:

@@ -6,6 +6,7 @@ go in one transaction, so a retried delivery can neither double-count nor lose a
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,25 +16,20 @@ from typing import Any, Literal
 
 from cerchia.domain import rules
 from cerchia.domain.events import (
-    MemberJoined,
-    MemberLeft,
-    MemberUpdated,
     PlatformEvent,
-    PostCreated,
-    PostDeleted,
-    ReactionAdded,
-    ReplyCreated,
 )
 from cerchia.domain.models import Community, Member, Post
 from cerchia.errors import AlreadyExists, Conflict, InvalidInput, NotFound, Transient
 from cerchia.store import keys
 from cerchia.store.codec import from_item, readable, to_item, to_value
 
-WEBHOOK_ID_RETENTION = timedelta(days=7)
 # Ledger entries outlive every redelivery (streams keep 24 h, queues 14 days) and every period they
 # guard (a week, a poll); DynamoDB's TTL (`expires_at`) then removes them.
 LEDGER_RETENTION = timedelta(days=400)
 MAX_ATTEMPTS = 5
+# How long an execution environment trusts the community (secret, settings) it read: a rotated secret
+# or a changed setting is seen within this time (a signature that fails on it re-reads at once).
+COMMUNITY_CACHE_SECONDS = 60.0
 TRANSIENT_CODES = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -101,7 +97,7 @@ class _Update:
             condition = self.condition
             for placeholder, raw in self.condition_values.items():
                 condition = condition.replace(placeholder, value(raw))
-            for placeholder in ("pk", "version", "status", "lease_until", "claim_id"):
+            for placeholder in ("pk", "version", "status", "lease_until", "claim_id", "deleted"):
                 token = "{" + placeholder + "}"
                 if token in condition:
                     condition = condition.replace(token, name(placeholder))
@@ -151,8 +147,22 @@ class EmailClaim:
 
 class Store:
     def __init__(self, client: Any, table_name: str) -> None:
+        from cerchia.store.projection import Projection
+
         self._client = client
         self.table_name = table_name
+        self.projection = Projection(self)
+        self._communities: dict[str, tuple[float, Community]] = {}
+        self._local = threading.local()
+
+    @property
+    def prefetched(self) -> dict[tuple[str, str], dict[str, Any] | None]:
+        """Items read with the community for the event this thread is ingesting (see cached_community)."""
+        return getattr(self._local, "prefetched", {})
+
+    @prefetched.setter
+    def prefetched(self, items: dict[tuple[str, str], dict[str, Any] | None]) -> None:
+        self._local.prefetched = items
 
     # ------------------------------------------------------------------ low level
     def _get(self, key: dict[str, str], consistent: bool = True) -> dict[str, Any] | None:
@@ -224,10 +234,11 @@ class Store:
             item = self._get(keys.community(community_id), consistent=False)
         except InvalidInput:
             return None  # an id no key can hold (far too long, say) names no community
-        return Community.model_validate({**item, "leader_ids": frozenset(item.get("leader_ids", ()))}) if item else None
+        return _community(item) if item else None
 
     def update_community_settings(self, community_id: str, settings: dict[str, Any]) -> None:
         update = _Update(keys.community(community_id), sets=settings, condition="attribute_exists({pk})")
+        self.forget_community(community_id)
         try:
             self._call("update_item", **update.expression(self.table_name))
         except Exception as error:
@@ -469,60 +480,157 @@ class Store:
         return [post for post in posts if post is not None]
 
     def week_counters(self, community_id: str, week_key: str) -> dict[str, Any]:
-        return self._get(keys.week(community_id, week_key)) or {}
+        """A community week's counters summed over their shards, with its active members and posters."""
+        totals: dict[str, Any] = {}
+        active: set[str] = set()
+        posters: set[str] = set()
+        for item in self._query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :week)",
+            ExpressionAttributeValues={
+                ":pk": to_value(keys.community(community_id)["pk"]),
+                ":week": to_value(keys.week_aggregates_prefix(week_key)),
+            },
+        ):
+            if item.get("entity") == "member-week":
+                if item.get("activity"):
+                    active.add(str(item["member_id"]))
+                if item.get("posts"):
+                    posters.add(str(item["member_id"]))
+                continue
+            for name, value in item.items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    totals[name] = totals.get(name, 0) + value
+        return {**totals, "active_members": active, keys.WEEK_POSTERS: posters} if totals or active else {}
+
+    def member_name(self, community_id: str, member_id: str) -> str | None:
+        """A member's display name (one eventually consistent read of the member row's name only)."""
+        key = keys.member(community_id, member_id)
+        if (key["pk"], key["sk"]) in self.prefetched:
+            return str((self.prefetched[(key["pk"], key["sk"])] or {}).get("name") or "") or None
+        response = self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key=to_item(keys.member(community_id, member_id)),
+            ProjectionExpression="#n",
+            ExpressionAttributeNames={"#n": "name"},
+        )
+        name = (response.get("Item") or {}).get("name", {}).get("S")
+        return str(name) if name else None
+
+    def refresh_author_name(self, community_id: str, member_id: str, name: str) -> int:
+        """Write a member's new name on their posts still waiting for an answer (what the nudges show)."""
+        changed = 0
+        for post in self._query_all(
+            IndexName="due",
+            KeyConditionExpression="due_pk = :waiting",
+            FilterExpression="author_id = :author AND (attribute_not_exists(author_name) OR author_name <> :name)",
+            ExpressionAttributeValues={
+                ":waiting": to_value(keys.waiting_posts(community_id)),
+                ":author": to_value(member_id),
+                ":name": to_value(name),
+            },
+        ):
+            update = _Update(
+                keys.post(community_id, str(post["post_id"])),
+                sets={"author_name": name},
+                condition="attribute_exists({pk}) AND author_id = :author",
+                condition_values={":author": member_id},
+            )
+            try:
+                self._call("update_item", **update.expression(self.table_name))
+                changed += 1
+            except Exception as error:
+                if _code(error) != "ConditionalCheckFailedException":
+                    raise
+        return changed
 
     # ------------------------------------------------------------------ ingest
-    def record_event(self, community: Community, webhook_id: str, event: PlatformEvent, now: datetime) -> IngestOutcome:
-        """Apply one platform event and remember its webhook-id, atomically.
+    def record_event(
+        self,
+        community: Community,
+        webhook_id: str,
+        event: PlatformEvent,
+        now: datetime,
+        budget_seconds: float | None = None,
+    ) -> IngestOutcome:
+        """Apply one platform event and remember its webhook-id, atomically (see store/projection.py).
 
         'duplicate': this webhook-id was already stored (nothing changes).
         'unchanged': a new webhook-id for something already applied (only the id is stored).
+        `budget_seconds`: how long retries after transaction conflicts may take (the function's remaining time).
         """
-        builders = {
-            MemberJoined: self._member_joined,
-            MemberUpdated: self._member_updated,
-            MemberLeft: self._member_left,
-            PostCreated: self._post_created,
-            PostDeleted: self._post_deleted,
-            ReplyCreated: self._reply_created,
-            ReactionAdded: self._reaction_added,
-        }
-        webhook_record = _Write(
-            "webhook",
-            {
-                "Put": {
-                    "TableName": self.table_name,
-                    "Item": to_item(
-                        {
-                            **keys.webhook(community.community_id, webhook_id),
-                            "entity": "webhook",
-                            "type": event.type,
-                            "received_at": keys.iso(now),
-                            "expires_at": int((now + WEBHOOK_ID_RETENTION).timestamp()),
-                        }
-                    ),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-        )
+        return self.projection.record(community, webhook_id, event, now, budget_seconds)
 
-        def only_the_webhook_id() -> IngestOutcome:
-            return "duplicate" if self._transact([webhook_record]) == "duplicate" else "unchanged"
+    def cached_community(self, community_id: str, event_hint: Any = None) -> Community | None:
+        """The community as read at most COMMUNITY_CACHE_SECONDS ago in this execution environment.
 
-        for _ in range(MAX_ATTEMPTS):
-            writes = builders[type(event.data)](community, event)  # type: ignore[operator]
-            if not writes:
-                return only_the_webhook_id()
+        When it must be read, what the event will need (`event_hint`: the body's type and data, not yet
+        verified) is read in the same BatchGetItem: a cold environment makes two requests, not three.
+        """
+        now = self.projection.backoff.monotonic()
+        known = self._communities.get(community_id)
+        if known is not None and now - known[0] < COMMUNITY_CACHE_SECONDS:
+            return known[1]
+        wanted = [keys.community(community_id), *self._reads_for(community_id, event_hint)]
+        if len(wanted) == 1:
+            community = self.get_community(community_id)
+        else:
             try:
-                outcome: IngestOutcome = self._transact([webhook_record, *writes], on_once_failed=only_the_webhook_id)
-                return outcome
-            except Conflict:
-                continue
-        raise Transient("The same records kept changing under this event; the platform should retry.")
+                read = self._batch_read(wanted)
+            except InvalidInput:
+                return None  # an id no key can hold (far too long, say) names no community
+            found = {(item["pk"], item["sk"]): item for item in read}
+            self.prefetched = {(key["pk"], key["sk"]): found.get((key["pk"], key["sk"])) for key in wanted[1:]}
+            meta = found.get((wanted[0]["pk"], wanted[0]["sk"]))
+            community = _community(meta) if meta else None
+        if community is not None:
+            self._communities[community_id] = (now, community)
+        return community
+
+    @staticmethod
+    def _reads_for(community_id: str, event_hint: Any) -> list[dict[str, str]]:
+        """The item an event of this shape reads besides its community: a post's author, a reply's post."""
+        if not isinstance(event_hint, dict) or not isinstance(event_hint.get("data"), dict):
+            return []
+        data, kind = event_hint["data"], event_hint.get("type")
+
+        def usable(value: Any) -> bool:
+            return isinstance(value, str) and 0 < len(value.strip()) <= 128 and value == value.strip()
+
+        if kind == "post.created" and usable(data.get("author_id")):
+            return [keys.member(community_id, data["author_id"])]
+        if kind in ("reply.created", "reaction.added") and usable(data.get("post_id")):
+            return [keys.post(community_id, data["post_id"])]
+        return []
+
+    def _batch_read(self, wanted: list[dict[str, str]]) -> list[dict[str, Any]]:
+        request: dict[str, Any] = {self.table_name: {"Keys": [to_item(key) for key in wanted], "ConsistentRead": True}}
+        found: list[dict[str, Any]] = []
+        for attempt in range(MAX_ATTEMPTS):
+            response = self._call("batch_get_item", RequestItems=request)
+            found += [from_item(item) for item in response.get("Responses", {}).get(self.table_name, [])]
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+            self.projection.backoff.sleep(self.projection.backoff.delay(attempt))
+        raise Transient("DynamoDB left part of a read unprocessed; the platform should retry.")
+
+    def fetch(self, key: dict[str, str]) -> dict[str, Any] | None:
+        """An item, from what was read with the community for this event when it was, else a read."""
+        found = self.prefetched.get((key["pk"], key["sk"]), _MISSING)
+        return self._get(key) if found is _MISSING else found
+
+    def forget_community(self, community_id: str) -> None:
+        self._communities.pop(community_id, None)
 
     def _transact(self, writes: list[_Write], on_once_failed: Any = None) -> Any:
-        """Run writes as one transaction. Returns 'stored', or 'duplicate' when the webhook-id exists."""
+        """Run writes as one transaction. Returns 'stored', or 'duplicate' when the webhook-id exists.
+
+        Raises Contended (TransactionConflict: retry the same writes) or Conflict (a condition failed).
+        """
         from botocore.exceptions import ClientError
+
+        from cerchia.store.projection import Contended
 
         try:
             if len(writes) == 1:
@@ -537,6 +645,8 @@ class Store:
                 reasons = [{"Code": "ConditionalCheckFailed"}]
             elif code == "TransactionCanceledException":
                 reasons = error.response.get("CancellationReasons", [])
+            elif code == "TransactionConflictException":
+                raise Contended("Another transaction held one of these records.") from None
             else:
                 raise
         failed = [
@@ -548,8 +658,10 @@ class Store:
             return "duplicate"
         if "once" in failed and on_once_failed is not None:
             return on_once_failed()
-        if failed or any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+        if failed:
             raise Conflict("A concurrent write changed these records.")
+        if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+            raise Contended("Another transaction held one of these records.")
         raise Transient("DynamoDB cancelled the transaction: " + ", ".join(r.get("Code", "?") for r in reasons))
 
     def _single(self, write: _Write) -> None:
@@ -560,83 +672,50 @@ class Store:
     def _update(self, guard: Guard, update: _Update) -> _Write:
         return _Write(guard, {"Update": update.expression(self.table_name)})
 
-    def _week(self, community: Community, at: datetime, adds: dict[str, Any]) -> _Write:
-        week_key = rules.week_of(at, community.timezone)
-        update = _Update(
-            keys.week(community.community_id, week_key), adds=adds, sets={"entity": "week", "week": week_key}
-        )
-        return self._update("plain", update)
-
-    def _member_joined(self, community: Community, event: PlatformEvent) -> list[_Write]:
-        data: MemberJoined = event.data  # type: ignore[assignment]
-        existing = self.get_member(community.community_id, data.member_id)
-        at = event.occurred_at
-        if existing and existing.status == "active":
-            return []
-        if existing and existing.status == "left" and existing.left_at and at < existing.left_at:
-            return []  # a join older than the departure we already know of
-        profile = data.model_dump(exclude={"member_id"}, exclude_none=True)
-        if existing and existing.status == "provisional":
-            # fields from updates that happened after this join win
-            newer = existing.model_dump(
-                include={"email", "name", "first_name", "locale", "timezone", "role"}, exclude_none=True
-            )
-            if existing.joined_at is None or existing.joined_at > at:
-                profile.update({k: v for k, v in newer.items() if v})
-        update = _Update(
-            keys.member(community.community_id, data.member_id),
-            sets={
-                **_member_identity(community.community_id, data.member_id),
-                **profile,
-                "status": "active",
-                "joined_at": keys.iso(at),
-                "membership_started_at": keys.iso(rules.membership_start_on_join(existing, at)),
-                "updated_at": keys.iso(at),
-            },
-            removes=["left_at"],
-        )
-        return [
-            self._update("versioned", _versioned(update, existing.version if existing else None)),
-            self._week(community, at, {"joins": 1}),
-            *self._leadership(community, data.member_id, profile.get("role", "member")),
-        ]
-
-    def _member_updated(self, community: Community, event: PlatformEvent) -> list[_Write]:
-        data: MemberUpdated = event.data  # type: ignore[assignment]
-        existing = self.get_member(community.community_id, data.member_id)
-        sets: dict[str, Any] = {
-            **_member_identity(community.community_id, data.member_id),
-            **data.changes(),
-            "updated_at": keys.iso(event.occurred_at),
+    def _name_is(self, community_id: str, member_id: str, name: str | None) -> _Write:
+        """A ConditionCheck that the member's name is still `name` (None: no name, or no member row)."""
+        check: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": to_item(keys.member(community_id, member_id)),
+            "ConditionExpression": "#n = :n" if name else "attribute_not_exists(#n)",
+            "ExpressionAttributeNames": {"#n": "name"},
         }
-        if existing is None:
-            # Kept as provisional so that nothing is lost; member.joined turns it into a member.
-            sets |= {"status": "provisional", "joined_at": keys.iso(event.occurred_at)}
-        update = _Update(keys.member(community.community_id, data.member_id), sets=sets)
-        writes = [self._update("versioned", _versioned(update, existing.version if existing else None))]
-        if data.role is not None and existing is not None and existing.status == "active":
-            writes += self._leadership(community, data.member_id, data.role)
-        return writes
+        if name:
+            check["ExpressionAttributeValues"] = {":n": to_value(name)}
+        return _Write("versioned", {"ConditionCheck": check})
 
-    def _member_left(self, community: Community, event: PlatformEvent) -> list[_Write]:
-        data: MemberLeft = event.data  # type: ignore[assignment]
-        existing = self.get_member(community.community_id, data.member_id)
-        if existing and existing.status == "left":
-            return []
-        update = _Update(
-            keys.member(community.community_id, data.member_id),
-            sets={
-                **_member_identity(community.community_id, data.member_id),
-                "status": "left",
-                "left_at": keys.iso(event.occurred_at),
-                "updated_at": keys.iso(event.occurred_at),
+    def _once(self, item: dict[str, Any]) -> _Write:
+        """A Put that only a first delivery makes (a reply, a reaction: never counted twice)."""
+        return _Write(
+            "once",
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": to_item(item),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
             },
         )
-        return [
-            self._update("versioned", _versioned(update, existing.version if existing else None)),
-            self._week(community, event.occurred_at, {"leaves": 1}),
-            *self._leadership(community, data.member_id, "member"),
-        ]
+
+    def activity_writes(
+        self, community: Community, at: datetime, member_id: str, counters: dict[str, int]
+    ) -> list[_Write]:
+        """Counter updates for the week of `at`: the community's (one shard) and the member's, marked active."""
+        import zlib
+
+        week_key = rules.week_of(at, community.timezone)
+        shard = zlib.crc32(member_id.encode()) % keys.WEEK_SHARDS
+        shard_update = _Update(
+            keys.week_shard(community.community_id, week_key, shard),
+            adds=dict(counters),
+            sets={"entity": "week", "week": week_key},
+        )
+        member_update = _Update(
+            keys.member_week(community.community_id, week_key, member_id),
+            adds={"activity": 1},
+            sets={"entity": "member-week", "week": week_key, "member_id": member_id},
+        )
+        return [self._update("plain", shard_update), self._update("plain", member_update)]
 
     def _leadership(self, community: Community, member_id: str, role: str) -> list[_Write]:
         """Keep the community's set of leader ids in step with a member's role."""
@@ -657,204 +736,6 @@ class Store:
                 },
             )
         ]
-
-    def _post_created(self, community: Community, event: PlatformEvent) -> list[_Write]:
-        data: PostCreated = event.data  # type: ignore[assignment]
-        cid = community.community_id
-        existing_item = self._get(keys.post(cid, data.post_id))
-        if existing_item and not existing_item.get("placeholder"):
-            return []
-        created_at = data.created_at or event.occurred_at
-        early = (existing_item or {}).get("early_replies", [])
-        answers = sorted(
-            at for reply in early if reply["author_id"] != data.author_id and (at := _instant(reply["at"])) is not None
-        )
-        deleted = bool((existing_item or {}).get("deleted"))
-        sets: dict[str, Any] = {
-            "entity": "post",
-            "community_id": cid,
-            "post_id": data.post_id,
-            "author_id": data.author_id,
-            "title": data.title,
-            "url": str(data.url),
-            "excerpt": rules.excerpt(data.body),
-            "created_at": keys.iso(created_at),
-            "placeholder": False,
-            "timeline_pk": keys.timeline_posts(cid),
-            "timeline_at": keys.timeline_at(created_at, data.post_id),
-        }
-        removes = ["early_replies"] if early else []
-        if answers:
-            first = answers[0]
-            assert first is not None
-            sets |= {
-                "first_reply_at": keys.iso(first),
-                "first_reply_seconds": max(0, int((first - created_at).total_seconds())),
-            }
-        elif not deleted:
-            sets |= {
-                "unanswered_pk": keys.UNANSWERED,
-                # the instant the post is due for its first nudge (the sweep reads `<= now`)
-                "unanswered_at": keys.unanswered_at(
-                    created_at + timedelta(hours=community.unanswered_after_hours), cid, data.post_id
-                ),
-            }
-        update = _Update(keys.post(cid, data.post_id), sets=sets, removes=removes)
-        version = existing_item.get("version", 0) if existing_item else None
-        # digests (issue 5): the post's numbers for ranking and health on its week, and its author as a poster
-        points = rules.engagement(_post(existing_item)) if existing_item else 0
-        digest_adds: dict[str, Any] = {
-            keys.WEEK_POSTERS: {data.author_id},
-            keys.week_post_created(data.post_id): int(created_at.timestamp()),
-            **({keys.week_post_points(data.post_id): points} if points else {}),
-            **({keys.week_post_first_reply(data.post_id): sets["first_reply_seconds"]} if answers else {}),
-        }
-        writes = [
-            self._update("versioned", _versioned(update, version)),
-            self._week(community, created_at, {"posts": 1, "active_members": {data.author_id}, **digest_adds}),
-        ]
-        received = [reply for reply in early if reply["author_id"] != data.author_id]
-        if received:
-            writes.append(
-                self._member_week(
-                    community, created_at, data.author_id, {"replies_received": len(received)}, str(data.url)
-                )
-            )
-        return writes
-
-    def _member_week(
-        self, community: Community, at: datetime, member_id: str, adds: dict[str, Any], post_url: str = ""
-    ) -> _Write:
-        week_key = rules.week_of(at, community.timezone)
-        # the latest of their posts that drew a reply or reaction: the "your week" line links to it
-        latest = {"last_post_url": post_url} if post_url else {}
-        update = _Update(
-            keys.member_week(community.community_id, week_key, member_id),
-            adds=adds,
-            sets={"entity": "member-week", "week": week_key, "member_id": member_id, **latest},
-        )
-        return self._update("plain", update)
-
-    def _post_deleted(self, community: Community, event: PlatformEvent) -> list[_Write]:
-        data: PostDeleted = event.data  # type: ignore[assignment]
-        existing = self.get_post(community.community_id, data.post_id)
-        if existing and existing.deleted:
-            return []
-        update = _Update(
-            keys.post(community.community_id, data.post_id),
-            sets={"deleted": True, "deleted_at": keys.iso(event.occurred_at)},
-            set_if_absent={
-                "entity": "post",
-                "community_id": community.community_id,
-                "post_id": data.post_id,
-                "placeholder": True,
-            },
-            removes=["unanswered_pk", "unanswered_at"],
-        )
-        return [self._update("versioned", _versioned(update, existing.version if existing else None))]
-
-    def _reply_created(self, community: Community, event: PlatformEvent) -> list[_Write]:
-        data: ReplyCreated = event.data  # type: ignore[assignment]
-        cid = community.community_id
-        at = data.created_at or event.occurred_at
-        reply = {
-            **keys.reply(cid, data.reply_id),
-            "entity": "reply",
-            "post_id": data.post_id,
-            "author_id": data.author_id,
-            "created_at": keys.iso(at),
-        }
-        writes = [
-            _Write(
-                "once",
-                {
-                    "Put": {
-                        "TableName": self.table_name,
-                        "Item": to_item(reply),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-            )
-        ]
-        post = self.get_post(cid, data.post_id)
-        update = _Update(keys.post(cid, data.post_id), adds={"reply_count": 1, "repliers": {data.author_id}})
-        if post is None or post.placeholder:
-            # The reply came before its post: keep who replied when, decide "answered" on post.created.
-            update.set_if_absent = {"entity": "post", "community_id": cid, "post_id": data.post_id, "placeholder": True}
-            early = [{"author_id": data.author_id, "at": keys.iso(at)}]
-            existing_early = self._get(keys.post(cid, data.post_id)) or {}
-            update.sets["early_replies"] = existing_early.get("early_replies", []) + early
-        elif data.author_id != post.author_id and not post.deleted and post.first_reply_at is None:
-            update.sets |= {
-                "first_reply_at": keys.iso(at),
-                "first_reply_seconds": max(0, int((at - (post.created_at or at)).total_seconds())),
-            }
-            update.removes = ["unanswered_pk", "unanswered_at"]
-        writes.append(self._update("versioned", _versioned(update, post.version if post else None)))
-        # digests (issue 5): the reply adds to its post's points (and first-answer time) on the post's own week
-        written = post.created_at if post and not post.placeholder else None
-        digest_adds: dict[str, Any] = {}
-        if post and written:
-            digest_adds[keys.week_post_points(data.post_id)] = 2 + 3 * (data.author_id not in post.repliers)
-            if "first_reply_seconds" in update.sets:
-                digest_adds[keys.week_post_first_reply(data.post_id)] = update.sets["first_reply_seconds"]
-        elsewhere = written is not None and rules.week_of(written, community.timezone) != rules.week_of(
-            at, community.timezone
-        )
-        writes.append(
-            self._week(
-                community, at, {"replies": 1, "active_members": {data.author_id}, **({} if elsewhere else digest_adds)}
-            )
-        )
-        if written is not None and elsewhere:
-            writes.append(self._week(community, written, digest_adds))
-        if post and not post.placeholder and post.author_id != data.author_id:
-            writes.append(self._member_week(community, at, post.author_id, {"replies_received": 1}, post.url))
-        return writes
-
-    def _reaction_added(self, community: Community, event: PlatformEvent) -> list[_Write]:
-        data: ReactionAdded = event.data  # type: ignore[assignment]
-        cid = community.community_id
-        reaction = {
-            **keys.reaction(cid, data.post_id, data.member_id, data.reaction),
-            "entity": "reaction",
-            "post_id": data.post_id,
-            "member_id": data.member_id,
-            "created_at": keys.iso(event.occurred_at),
-        }
-        post = self.get_post(cid, data.post_id)
-        update = _Update(
-            keys.post(cid, data.post_id),
-            adds={"reactions": 1},
-            set_if_absent={"entity": "post", "community_id": cid, "post_id": data.post_id, "placeholder": True},
-        )
-        # digests (issue 5): the reaction adds a point to its post on the post's own week
-        written = post.created_at if post and not post.placeholder else None
-        digest_adds: dict[str, Any] = {keys.week_post_points(data.post_id): 1} if written else {}
-        elsewhere = written is not None and rules.week_of(written, community.timezone) != rules.week_of(
-            event.occurred_at, community.timezone
-        )
-        writes = [
-            _Write(
-                "once",
-                {
-                    "Put": {
-                        "TableName": self.table_name,
-                        "Item": to_item(reaction),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-            ),
-            self._update("versioned", _versioned(update, post.version if post else None)),
-            self._week(community, event.occurred_at, {"reactions": 1, **({} if elsewhere else digest_adds)}),
-        ]
-        if written is not None and elsewhere:
-            writes.append(self._week(community, written, digest_adds))
-        if post and not post.placeholder and post.author_id != data.member_id:
-            writes.append(
-                self._member_week(community, event.occurred_at, post.author_id, {"reactions_received": 1}, post.url)
-            )
-        return writes
 
     # ------------------------------------------------------------------ email ledger
     def claim_email(
@@ -947,6 +828,13 @@ def _member_identity(community_id: str, member_id: str) -> dict[str, str]:
     return {"entity": "member", "community_id": community_id, "member_id": member_id}
 
 
+_MISSING: Any = object()
+
+
+def _community(item: dict[str, Any]) -> Community:
+    return Community.model_validate({**item, "leader_ids": frozenset(item.get("leader_ids", ()))})
+
+
 def _member(item: dict[str, Any]) -> Member:
     return Member.model_validate({**item, "role": item.get("role") or "member"})
 
@@ -973,9 +861,21 @@ def member_from_image(image: dict[str, Any]) -> Member:
     return _member(from_item(image))
 
 
+_client_wrapper: Any = None
+
+
+def wrap_client(wrapper: Any) -> None:
+    """Build the store on `wrapper(client)` from now on (None: the plain client), e.g. a
+    `cerchia.store.faults.TransactionConflicts` that makes DynamoDB's conflicts happen under moto."""
+    global _client_wrapper
+    _client_wrapper = wrapper
+    get_store.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def get_store() -> Store:
     from cerchia import aws
     from cerchia.settings import get_settings
 
-    return Store(aws.dynamodb(), get_settings().table_name)
+    client = aws.dynamodb()
+    return Store(_client_wrapper(client) if _client_wrapper else client, get_settings().table_name)
