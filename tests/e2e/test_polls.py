@@ -105,6 +105,9 @@ def test_leader_api_answers_201_401_and_400_and_serves_its_openapi(world):
     assert document.status_code == 200
     assert set(document.json()["paths"]) == {
         "/v1/communities/{community_id}/events",
+        "/v1/communities/{community_id}/discourse",
+        "/v1/communities/{community_id}/members:import",
+        "/v1/communities/{community_id}/members/{member_id}",
         "/v1/communities/{community_id}/polls",
         "/v1/communities/{community_id}/polls/{poll_id}",
         "/v1/openapi.json",

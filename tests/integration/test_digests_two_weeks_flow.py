@@ -52,7 +52,7 @@ def test_a_biweekly_reader_gets_both_weeks_posts_and_numbers_in_one_digest(
 
     assert outcome == "sent"
     [mail] = [m for m in outbox() if m["X-Cerchia-Kind"] == "digest"]
-    text = mail.get_body(("plain",)).get_content()
+    text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert "(30 November – 13 December)" in text
     assert text.index("Il forno a legna di Luca") < text.index("Panettone: si parte!")  # ranked together
     assert "7 new posts · 11 replies · 1 new member\n" in text

@@ -235,6 +235,7 @@ def test_bodies_that_are_not_utf8_on_member_pages_are_400_and_change_nothing(
     [welcome_email] = outbox()
     unsubscribe_token = welcome_email["List-Unsubscribe"].strip("<>").rsplit("/u/", 1)[1]
     preferences_token = link_token(welcome_email.get_body(("plain",)).get_content(), "p")
+    clock.advance(hours=2)  # the poll goes out after Giulia joined (the leader who asks gets none)
     poll_id = polls.scheduled_poll()
     polls.sweep()
     [poll_email] = [message for message in outbox() if kind_of(message) == "poll"]
@@ -320,8 +321,7 @@ def test_an_unreadable_member_never_stops_a_poll_going_out_to_the_others(polls, 
     assert sorted(poll_emails) == [
         "Giulia Rossi <giulia.rossi@example.com>",
         "Luca Neri <luca.neri@example.com>",
-        "Marco Bianchi <marco.bianchi@example.com>",
-    ]
+    ]  # Marco, the leader who asked, gets the results, never the poll
     counted = _unreadable_counted(capsys.readouterr().out)
     assert counted and {entry["entity"] for entry in counted} == {"member"}
 
