@@ -17,8 +17,10 @@ TUE = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 def _record(store, community, event_body, webhook_id):
     from cerchia.domain.events import parse_event
 
-    event = parse_event(event_body, received_at=TUE)
-    return store.record_event(community, webhook_id, event, TUE)
+    # each event arrives when it happened (an event dated after its arrival is refused)
+    at = datetime.fromisoformat(event_body["timestamp"].replace("Z", "+00:00"))
+    event = parse_event(event_body, received_at=at)
+    return store.record_event(community, webhook_id, event, at)
 
 
 def _long_id(prefix, number):

@@ -136,10 +136,9 @@ def week_activities(
             cutoff = max(as_of - timedelta(hours=threshold_hours), start)
             if cutoff < end:
                 undecided = _count_waiting(store, community_id, cutoff, end)
-            # the report says how many of the week's posts still wait, and for how long the oldest has
-            waiting = _count_waiting(store, community_id, start - timedelta(microseconds=1), end)
-            first = waiting_post_candidates(store, community_id, start, end, 1) if waiting else []
-            oldest = _created_epoch(store, community_id, first[0]) if first else None
+                # a recent week's report says how many of its posts still wait, and how long the oldest has
+                waiting = _count_waiting(store, community_id, start - timedelta(microseconds=1), end)
+                oldest = _oldest_waiting(store, community_id, start, end) if waiting else None
         found[week] = replace(
             activity,
             median_first_reply_seconds=d.median_from_buckets(buckets, exact),
@@ -150,10 +149,22 @@ def week_activities(
     return found
 
 
-def _created_epoch(store: Store, community_id: str, post_id: str) -> int | None:
-    """When a post was created (epoch seconds), read from its item."""
-    item = store._get(keys.post(community_id, post_id), consistent=False)
-    at = keys.instant_of(str(item["created_at"])) if item and item.get("created_at") else None
+def _oldest_waiting(store: Store, community_id: str, start: datetime, end: datetime) -> int | None:
+    """When the oldest post of [start, end) that nobody has answered was created (epoch seconds)."""
+    page = store._call(
+        "query",
+        TableName=store.table_name,
+        IndexName="due",
+        KeyConditionExpression="due_pk = :waiting AND due_at BETWEEN :start AND :end",
+        ExpressionAttributeValues={
+            ":waiting": to_value(keys.waiting_posts(community_id)),
+            ":start": to_value(keys.iso(start)),
+            ":end": to_value(keys.iso(end)),
+        },
+        Limit=1,
+    )
+    items = page.get("Items") or []
+    at = keys.instant_of(str(from_item(items[0])["due_at"])) if items else None
     return int(at.timestamp()) if at else None
 
 

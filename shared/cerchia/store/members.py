@@ -118,6 +118,13 @@ def erase_member(store: Store, community: Community, member_id: str) -> None:
     for prefix in (keys.DIGEST_SNAPSHOTS_PREFIX, keys.NUDGE_QUEUES_PREFIX):
         for item in _collection(store, keys.community_pk(cid), prefix):
             _scrub(store, item, member_id)
+    # their posts keep their platform ids (aggregates), never the name copied onto them at ingest
+    for post in _collection(store, keys.community_pk(cid), keys.POSTS_PREFIX, author_id=member_id):
+        if post.get("author_name"):
+            update = _Update(
+                {"pk": post["pk"], "sk": post["sk"]}, removes=["author_name"], condition="attribute_exists({pk})"
+            )
+            store._call("update_item", **update.expression(store.table_name))
     leadership = store._leadership(community, member_id, "member")
     if leadership:
         store._transact(leadership)
