@@ -125,7 +125,7 @@ def test_a_leader_signs_in_from_the_email_dismisses_a_post_and_runs_a_poll_in_a_
             voter = browser.new_page(viewport={"width": 390, "height": 844})
             voter.goto(VOTE_LINK.findall(cleo[0]["html"])[1])
             voter.get_by_role("button", name="Send my answer").click()
-            expect(voter.get_by_role("heading", name="Thank you, Cleo Hill!")).to_be_visible()
+            expect(voter.get_by_role("heading", name="Thank you, Cleo!")).to_be_visible()
 
             page.goto(poll_url)
             expect(page.locator("p > strong").first).to_have_text("Open")

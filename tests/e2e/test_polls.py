@@ -116,6 +116,8 @@ def test_leader_api_answers_201_401_and_400_and_serves_its_openapi(world):
 
 def test_cerchia_poll_create_schedules_a_poll_like_the_api(world):
     stack, community = world["stack"], world["community"]
+    # sent in an hour: the stack runs due work as soon as it is due, so a poll sent now may be open already
+    send_at = (stack.now() + timedelta(hours=1)).isoformat()
     close_at = (stack.now() + timedelta(days=2)).isoformat()
     command = [
         sys.executable,
@@ -123,7 +125,7 @@ def test_cerchia_poll_create_schedules_a_poll_like_the_api(world):
         "cerchia_infra.cli",
         "poll", "create", "--state-dir", str(stack.state_dir), "--community-id", community["community_id"],
         "--question", "Vi va una gita al mulino?", "--option", "Sì", "--option", "No", "--kind", "single",
-        "--close-at", close_at, "--anonymous",
+        "--send-at", send_at, "--close-at", close_at, "--anonymous",
     ]  # fmt: skip
 
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)

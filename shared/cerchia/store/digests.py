@@ -151,20 +151,8 @@ def week_activities(
 
 def _oldest_waiting(store: Store, community_id: str, start: datetime, end: datetime) -> int | None:
     """When the oldest post of [start, end) that nobody has answered was created (epoch seconds)."""
-    page = store._call(
-        "query",
-        TableName=store.table_name,
-        IndexName="due",
-        KeyConditionExpression="due_pk = :waiting AND due_at BETWEEN :start AND :end",
-        ExpressionAttributeValues={
-            ":waiting": to_value(keys.waiting_posts(community_id)),
-            ":start": to_value(keys.iso(start)),
-            ":end": to_value(keys.iso(end)),
-        },
-        Limit=1,
-    )
-    items = page.get("Items") or []
-    at = keys.instant_of(str(from_item(items[0])["due_at"])) if items else None
+    items = _waiting_page(store, community_id, start, end, 1)
+    at = keys.instant_of(str(items[0]["due_at"])) if items else None
     return int(at.timestamp()) if at else None
 
 
@@ -210,6 +198,11 @@ def top_post_candidates(store: Store, community_id: str, week: str) -> list[str]
 
 def waiting_post_candidates(store: Store, community_id: str, start: datetime, end: datetime, limit: int) -> list[str]:
     """The week's oldest posts nobody but their author has answered (one Query, oldest first)."""
+    return [str(item["post_id"]) for item in _waiting_page(store, community_id, start, end, limit)]
+
+
+def _waiting_page(store: Store, community_id: str, start: datetime, end: datetime, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` entries of the community's waiting posts created in [start, end], oldest first."""
     page = store._call(
         "query",
         TableName=store.table_name,
@@ -222,11 +215,11 @@ def waiting_post_candidates(store: Store, community_id: str, start: datetime, en
         },
         Limit=limit,
     )
-    return [str(from_item(item)["post_id"]) for item in page.get("Items", [])]
+    return [from_item(item) for item in page.get("Items", [])]
 
 
 def note_in_week(store: Store, community: Community, at: datetime, attribute: str, value: str) -> None:
-    """Add `value` to a string set of the community's week item at `at` (unsubscribes, bounces, suppressions).
+    """Add `value` to a string set of the week's lost-reach item at `at` (unsubscribes, bounces, suppressions).
 
     A set, not a number: the same member or address noted twice (a retried request, a redelivered
     notification) counts once.
