@@ -287,6 +287,57 @@ class World:
         post_id = self.post(self._next("p"), "m_seed", datetime.now(UTC) - timedelta(hours=2))
         return self._page("/n/{token}", nudge_link(self.community_id, post_id, keys.FOUNDER, "claim", _now()))
 
+    def ingest_discourse_event(self) -> dict[str, Any]:
+        from cerchia.discourse import signature
+
+        delivery = json.loads((EVENTS_DIR / "discourse" / "user_created.json").read_text())
+        user_id = 10_000 + self.count
+        self._next("d")
+        delivery["user"].update(id=user_id, username=f"user_{user_id}", email=f"user_{user_id}@example.com")
+        body = json.dumps(delivery)
+        path = f"/v1/communities/{self.community_id}/discourse"
+        return self.http(
+            "POST",
+            "/v1/communities/{community_id}/discourse",
+            path,
+            {"community_id": self.community_id},
+            body=body,
+            **{
+                "content-type": "application/json",
+                "x-discourse-event": "user_created",
+                "x-discourse-event-type": "user",
+                "x-discourse-event-id": str(user_id),
+                "x-discourse-instance": "https://forum.lievito.example",
+                "x-discourse-event-signature": signature(self.secret, body.encode()),
+            },
+        )
+
+    def manage_members(self) -> dict[str, Any]:
+        members = []
+        for _ in range(3):
+            member_id = self._next("m")
+            members.append({"member_id": member_id, "email": f"{member_id}@example.com", "name": "Ada", "locale": "en"})
+        path = f"/v1/communities/{self.community_id}/members:import"
+        return self.http(
+            "POST",
+            "/v1/communities/{community_id}/members:import",
+            path,
+            {"community_id": self.community_id},
+            body=json.dumps({"members": members}),
+            authorization=f"Bearer {self.api_key}",
+            **{"content-type": "application/json"},
+        )
+
+    def serve_console(self) -> dict[str, Any]:
+        from cerchia.console.sessions import COOKIE, issue_link, open_session
+        from cerchia.store import keys
+
+        _, cookie = open_session(issue_link(self.community_id, keys.FOUNDER, _now()).rsplit("/", 1)[1], _now())
+        path = f"/l/{self.community_id}"
+        event = self.http("GET", "/l/{proxy+}", path, {"proxy": self.community_id})
+        event["cookies"] = [f"{COOKIE}={cookie}"]
+        return event
+
     def _page(self, route: str, url: str) -> dict[str, Any]:
         token = url.rsplit("/", 1)[1]
         return self.http("GET", route, route.replace("{token}", token), {"token": token})
