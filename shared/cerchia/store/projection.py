@@ -38,6 +38,9 @@ from cerchia.domain.models import Community
 from cerchia.errors import Conflict, Transient
 from cerchia.store import keys
 from cerchia.store.codec import to_item
+from cerchia.store.table import Contended
+
+__all__ = ["Backoff", "Contended", "PostFacts", "Projection"]
 
 if TYPE_CHECKING:
     from cerchia.store.table import IngestOutcome, Store, _Write
@@ -63,10 +66,6 @@ class Backoff:
 
     def delay(self, attempt: int) -> float:
         return self.random() * min(self.cap, self.base * (2 ** min(attempt, 30)))
-
-
-class Contended(Conflict):
-    """DynamoDB cancelled the transaction because another one held one of its items (TransactionConflict)."""
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,18 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import Any, Literal
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any, Literal
 
 from cerchia.domain import rules
-from cerchia.domain.events import (
-    PlatformEvent,
-)
 from cerchia.domain.models import Community, Member, Post
 from cerchia.errors import AlreadyExists, Conflict, InvalidInput, NotFound, Transient
 from cerchia.store import keys
 from cerchia.store.codec import from_item, readable, to_item, to_value
+
+if TYPE_CHECKING:
+    from cerchia.domain.events import PlatformEvent
+    from cerchia.store.projection import Projection
 
 # Ledger entries outlive every redelivery (streams keep 24 h, queues 14 days) and every period they
 # guard (a week, a poll); DynamoDB's TTL (`expires_at`) then removes them.
@@ -145,15 +146,23 @@ class EmailClaim:
     claim_id: str
 
 
+class Contended(Conflict):
+    """DynamoDB cancelled the transaction because another one held one of its items (TransactionConflict)."""
+
+
 class Store:
     def __init__(self, client: Any, table_name: str) -> None:
-        from cerchia.store.projection import Projection
-
         self._client = client
         self.table_name = table_name
-        self.projection = Projection(self)
         self._communities: dict[str, tuple[float, Community]] = {}
         self._local = threading.local()
+
+    @cached_property
+    def projection(self) -> Projection:
+        """What applies platform events (built on the first event: other functions never load the event models)."""
+        from cerchia.store.projection import Projection
+
+        return Projection(self)
 
     @property
     def prefetched(self) -> dict[tuple[str, str], dict[str, Any] | None]:
@@ -629,8 +638,6 @@ class Store:
         Raises Contended (TransactionConflict: retry the same writes) or Conflict (a condition failed).
         """
         from botocore.exceptions import ClientError
-
-        from cerchia.store.projection import Contended
 
         try:
             if len(writes) == 1:
