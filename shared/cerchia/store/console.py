@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from cerchia.store import keys
 from cerchia.store.codec import from_item, to_item, to_value
+from cerchia.store.nudges import newest_posts, still_waiting
 
 if TYPE_CHECKING:
     from cerchia.domain.polls import Poll
@@ -150,18 +151,9 @@ def sign_in_emails(store: Store, address_hash: str, now: datetime) -> int:
 
 def waiting_posts(store: Store, community_id: str, limit: int = 20) -> list[dict[str, Any]]:
     """The community's newest posts still waiting for an answer (the timeline index, newest first)."""
-    page = store._call(
-        "query",
-        TableName=store.table_name,
-        IndexName="timeline",
-        KeyConditionExpression="timeline_pk = :pk",
-        ExpressionAttributeValues={":pk": to_value(keys.timeline_posts(community_id))},
-        ScanIndexForward=False,
-        Limit=100,
-    )
     found = []
-    for item in (from_item(raw) for raw in page.get("Items", [])):
-        if item.get("unanswered_pk") and not item.get("deleted") and item.get("nudge_stage") != "dismissed":
+    for item in newest_posts(store, community_id, 100):
+        if still_waiting(item):
             found.append(item)
         if len(found) == limit:
             break

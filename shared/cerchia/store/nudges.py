@@ -262,8 +262,8 @@ def settle_post(store: Store, community_id: str, post_id: str, state: str, leade
     )
 
 
-def open_questions(store: Store, community_id: str, member_id: str, limit: int) -> list[dict[str, Any]]:
-    """The newest posts of a community still waiting for an answer, not written by `member_id`."""
+def newest_posts(store: Store, community_id: str, limit: int) -> list[dict[str, Any]]:
+    """A community's newest `limit` posts (one Query on the timeline index, newest first)."""
     page = store._call(
         "query",
         TableName=store.table_name,
@@ -271,17 +271,21 @@ def open_questions(store: Store, community_id: str, member_id: str, limit: int) 
         KeyConditionExpression="timeline_pk = :pk",
         ExpressionAttributeValues={":pk": to_value(keys.timeline_posts(community_id))},
         ScanIndexForward=False,
-        Limit=30,
+        Limit=limit,
     )
+    return [from_item(raw) for raw in page.get("Items", [])]
+
+
+def still_waiting(item: dict[str, Any]) -> bool:
+    """A post nobody but its author has answered, neither deleted nor dismissed by a leader."""
+    return bool(item.get("unanswered_pk")) and not item.get("deleted") and item.get("nudge_stage") != "dismissed"
+
+
+def open_questions(store: Store, community_id: str, member_id: str, limit: int) -> list[dict[str, Any]]:
+    """The newest posts of a community still waiting for an answer, not written by `member_id`."""
     found = []
-    for item in (from_item(raw) for raw in page.get("Items", [])):
-        if (
-            item.get("unanswered_pk")
-            and not item.get("deleted")
-            and item.get("title")
-            and item.get("author_id") != member_id
-            and item.get("nudge_stage") != "dismissed"
-        ):
+    for item in newest_posts(store, community_id, 30):
+        if still_waiting(item) and item.get("title") and item.get("author_id") != member_id:
             found.append({"title": item["title"], "url": item.get("url", ""), "post_id": item["post_id"]})
         if len(found) == limit:
             break
