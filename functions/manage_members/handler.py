@@ -3,13 +3,15 @@
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from cerchia import clock
+from cerchia.api import answer_domain_errors
+from cerchia.api import json_answer as _json
 from cerchia.domain.members import ImportAnswer, ImportRequest
 from cerchia.domain.polls import ApiError
-from cerchia.errors import InvalidInput, NotFound, Transient, Unauthorized
+from cerchia.errors import InvalidInput, Unauthorized
 from cerchia.members import erase_member, import_members, member_record
 from cerchia.polls import leader_community
 
@@ -63,30 +65,7 @@ def unreadable_body(error: Exception) -> Response:
     )
 
 
-@app.exception_handler(InvalidInput)
-def invalid(error: InvalidInput) -> Response:
-    return _json(400, ApiError(error=error.message, fields=error.fields))
-
-
-@app.exception_handler(Unauthorized)
-def unauthorized(error: Unauthorized) -> Response:
-    return _json(401, ApiError(error=NO_KEY))
-
-
-@app.exception_handler(NotFound)
-def not_found(error: NotFound) -> Response:
-    return _json(404, ApiError(error=str(error)))
-
-
-@app.exception_handler(Transient)
-def busy(error: Transient) -> Response:
-    return Response(
-        503, content_types.APPLICATION_JSON, ApiError(error=str(error)).model_dump(), headers={"Retry-After": "5"}
-    )
-
-
-def _json(status: int, body: ApiError) -> Response:
-    return Response(status, content_types.APPLICATION_JSON, body.model_dump())
+answer_domain_errors(app, NO_KEY)
 
 
 @logger.inject_lambda_context(clear_state=True)

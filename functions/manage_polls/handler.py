@@ -20,10 +20,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import BaseModel, ConfigDict, Field
 
 from cerchia import clock
+from cerchia.api import answer_domain_errors
+from cerchia.api import json_answer as _json
 from cerchia.domain import events
 from cerchia.domain.members import ImportAnswer, ImportRequest
 from cerchia.domain.polls import ApiError, CreatedPoll, NewPoll, PollSummary
-from cerchia.errors import InvalidInput, NotFound, Transient, Unauthorized
+from cerchia.errors import InvalidInput, Unauthorized
 from cerchia.polls import create_poll, leader_community, poll_summary
 
 logger = Logger()
@@ -147,30 +149,7 @@ def invalid_request(error: RequestValidationError) -> Response:
     return _json(400, ApiError(error=f"The poll cannot be created: fix {named} and send it again.", fields=fields))
 
 
-@app.exception_handler(InvalidInput)
-def invalid(error: InvalidInput) -> Response:
-    return _json(400, ApiError(error=error.message, fields=error.fields))
-
-
-@app.exception_handler(Unauthorized)
-def unauthorized(error: Unauthorized) -> Response:
-    return _json(401, ApiError(error=NO_KEY))
-
-
-@app.exception_handler(NotFound)
-def not_found(error: NotFound) -> Response:
-    return _json(404, ApiError(error=str(error)))
-
-
-@app.exception_handler(Transient)
-def busy(error: Transient) -> Response:
-    return Response(
-        503, content_types.APPLICATION_JSON, ApiError(error=str(error)).model_dump(), headers={"Retry-After": "5"}
-    )
-
-
-def _json(status: int, body: ApiError) -> Response:
-    return Response(status, content_types.APPLICATION_JSON, body.model_dump())
+answer_domain_errors(app, NO_KEY)
 
 
 # ---------------------------------------------------------------------- the platform's webhook, for the document
