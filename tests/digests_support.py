@@ -76,7 +76,7 @@ def next_due() -> datetime | None:
     from cerchia.store.codec import to_value
 
     store = get_store()
-    page = store._call(
+    page = store.call(
         "query",
         TableName=store.table_name,
         IndexName="due",
@@ -130,17 +130,15 @@ def of_kind(outbox: Callable[[], list[EmailMessage]], kind: str) -> list[EmailMe
 def set_member(community_id: str, member_id: str, **values: Any) -> None:
     """Change a member row directly (what the preference page of issue 6 does)."""
     from cerchia.store import get_store, keys
-    from cerchia.store.table import _Update
+    from cerchia.store.table import Update
 
     store = get_store()
-    store._call(
-        "update_item", **_Update(keys.member(community_id, member_id), sets=values).expression(store.table_name)
-    )
+    store.call("update_item", **Update(keys.member(community_id, member_id), sets=values).expression(store.table_name))
 
 
 def set_community(community_id: str, **values: Any) -> None:
     from cerchia.store import get_store, keys
-    from cerchia.store.table import _Update
+    from cerchia.store.table import Update
 
     store = get_store()
-    store._call("update_item", **_Update(keys.community(community_id), sets=values).expression(store.table_name))
+    store.call("update_item", **Update(keys.community(community_id), sets=values).expression(store.table_name))

@@ -7,13 +7,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from cerchia import clock
-from cerchia.api import answer_domain_errors
-from cerchia.api import json_answer as _json
 from cerchia.domain.members import ImportAnswer, ImportRequest
 from cerchia.domain.polls import ApiError
 from cerchia.errors import InvalidInput, Unauthorized
 from cerchia.members import erase_member, import_members, member_record
-from cerchia.polls import leader_community
+from cerchia.web.api import answer_domain_errors, leader_community
+from cerchia.web.api import json_answer as _json
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -20,13 +20,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import BaseModel, ConfigDict, Field
 
 from cerchia import clock
-from cerchia.api import answer_domain_errors
-from cerchia.api import json_answer as _json
 from cerchia.domain import events
 from cerchia.domain.members import ImportAnswer, ImportRequest
 from cerchia.domain.polls import ApiError, CreatedPoll, NewPoll, PollSummary
 from cerchia.errors import InvalidInput, Unauthorized
-from cerchia.polls import create_poll, leader_community, poll_summary
+from cerchia.polls import create_poll, poll_summary
+from cerchia.web.api import answer_domain_errors, leader_community
+from cerchia.web.api import json_answer as _json
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -8,8 +8,8 @@ from aws_lambda_powertools import Logger
 
 from cerchia import clock
 from cerchia.console.web import Request, respond
-from cerchia.pages import form_fields, locale_of
 from cerchia.settings import get_settings
+from cerchia.web.pages import form_fields, locale_of
 
 logger = Logger()
 

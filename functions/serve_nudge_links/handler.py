@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
 from cerchia.nudges import nudge_link_page
-from cerchia.pages import as_response, locale_of
+from cerchia.web.pages import as_response, locale_of
 
 logger = Logger()
 app = APIGatewayHttpResolver()

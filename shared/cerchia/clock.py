@@ -29,3 +29,8 @@ def use(source: NowSource | None) -> None:
     """Install another source of time (the local stack's virtual clock, a test's); None restores the wall."""
     global _source
     _source = source or _wall
+
+
+def parse_instant(raw: object) -> datetime | None:
+    """An instant written as ISO 8601 (a trailing Z allowed); None for an empty value."""
+    return datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else None

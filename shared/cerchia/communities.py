@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 from cerchia import clock
+from cerchia.domain.access import hash_api_key
 from cerchia.domain.events import TimeZone, _locale
 from cerchia.domain.models import Community
 from cerchia.domain.text import clean
-from cerchia.errors import InvalidInput, Unauthorized
+from cerchia.errors import InvalidInput
 from cerchia.i18n import LOCALES
 
 
@@ -24,11 +23,6 @@ class CreatedCommunity:
     community_id: str
     webhook_secret: str
     api_key: str
-
-
-def hash_api_key(api_key: str) -> str:
-    # API keys are 256-bit random strings, so a plain SHA-256 is enough (no password stretching needed).
-    return hashlib.sha256(api_key.encode()).hexdigest()
 
 
 def create_community(
@@ -78,16 +72,6 @@ def create_community(
 
     schedule_first_digest(community)
     return CreatedCommunity(community_id=community_id, webhook_secret=webhook_secret, api_key=api_key)
-
-
-def authenticate_leader(community: Community | None, authorization: str | None) -> Community:
-    """The community whose API key is presented as `Bearer <key>`; Unauthorized otherwise."""
-    scheme, _, key = (authorization or "").partition(" ")
-    if community is None or scheme.lower() != "bearer" or not key:
-        raise Unauthorized("A valid API key is required.")
-    if not hmac.compare_digest(hash_api_key(key.strip()), community.api_key_hash):
-        raise Unauthorized("A valid API key is required.")
-    return community
 
 
 # Settings a leader or operator may change after creation (`cerchia community configure`).

@@ -39,7 +39,7 @@ from cerchia.domain.polls import (
     tally,
 )
 from cerchia.errors import InvalidInput, InvalidLink, NotFound, Transient
-from cerchia.pages import Page
+from cerchia.web.pages import Page
 
 if TYPE_CHECKING:
     from cerchia.jobs import Delivery
@@ -55,14 +55,6 @@ _MAX_STEPS = 6
 
 
 # ---------------------------------------------------------------------- the leader API
-
-
-def leader_community(community_id: str, authorization: str | None) -> Community:
-    """The community whose API key is presented; Unauthorized otherwise (an unknown community too)."""
-    from cerchia.communities import authenticate_leader
-    from cerchia.store import get_store
-
-    return authenticate_leader(get_store().get_community(community_id), authorization)
 
 
 def create_poll(community: Community, new_poll: NewPoll, now: datetime, idempotency_key: str | None = None) -> Poll:

@@ -51,7 +51,7 @@ def test_replies_and_reactions_add_to_their_posts_points_on_the_week_it_was_writ
 
     week, next_week = _week(community.community_id), _week(community.community_id, "2026-W49")
     post = get_store().get_post(community.community_id, "p_1")
-    stored = get_store()._get(keys_post(community.community_id, "p_1"))
+    stored = get_store().get(keys_post(community.community_id, "p_1"))
 
     assert stored["points"] == rules.engagement(post) == 4 * 2 + 3 * 3 + 1
     assert _top(community.community_id) == ["p_1"] and _top(community.community_id, "2026-W49") == []
@@ -80,7 +80,7 @@ def test_a_reply_that_came_before_its_post_is_counted_when_the_post_arrives(comm
 
     week = _week(community.community_id)
 
-    assert get_store()._get(keys_post(community.community_id, "p_9"))["points"] == 2 + 3
+    assert get_store().get(keys_post(community.community_id, "p_9"))["points"] == 2 + 3
     assert _top(community.community_id) == ["p_9"] and _waiting(community.community_id) == []
     assert (week.answered, week.median_first_reply_seconds) == (1, 1800)
 
@@ -135,7 +135,7 @@ def _seed_week(community_id, posts):
             exact[f"{keys.FIRST_REPLY_SECONDS}3600"] = shard["answered"]
     requests += [{"PutRequest": {"Item": to_item(shard)}}, {"PutRequest": {"Item": to_item(exact)}}]
     for start in range(0, len(requests), 25):
-        store._call("batch_write_item", RequestItems={store.table_name: requests[start : start + 25]})
+        store.call("batch_write_item", RequestItems={store.table_name: requests[start : start + 25]})
 
 
 def _posts_read_while_building(community_id, monkeypatch):
@@ -144,7 +144,7 @@ def _posts_read_while_building(community_id, monkeypatch):
 
     store = get_store()
     read = []
-    real_call = store._call
+    real_call = store.call
 
     def counting(operation, **request):
         if operation == "batch_get_item":
@@ -157,7 +157,7 @@ def _posts_read_while_building(community_id, monkeypatch):
             read.extend(item["sk"]["S"] for item in answer.get("Items", []) if item["sk"]["S"].startswith("P#"))
         return answer
 
-    monkeypatch.setattr(store, "_call", counting)
+    monkeypatch.setattr(store, "call", counting)
     community = store.get_community(community_id)
     snapshot = digests.build_snapshot(store, community, WEEK, datetime(2026, 11, 29, 23, 0, tzinfo=UTC))
     return snapshot, read

@@ -144,7 +144,7 @@ def test_a_suppressed_address_gets_no_digest(week_of_eight, sweeper, outbox):
 
     store = get_store()
     item = {**keys.suppression(address_hash("m3@example.com")), "entity": "suppression", "suppressed": True}
-    store._call("put_item", TableName=store.table_name, Item=to_item(item))
+    store.call("put_item", TableName=store.table_name, Item=to_item(item))
 
     sweeper.until(ROME_NINE + timedelta(minutes=5))
 

@@ -189,7 +189,7 @@ def test_a_member_with_nothing_to_show_gets_no_digest(community, ingest, clock, 
     from cerchia.store import get_store, keys
 
     for shard in range(keys.WEEK_SHARDS):
-        get_store()._call(
+        get_store().call(
             "delete_item",
             TableName=get_store().table_name,
             Key={k: {"S": v} for k, v in keys.week_shard(community.community_id, WEEK, shard).items()},

@@ -19,7 +19,7 @@ def test_a_biweekly_reader_gets_both_weeks_posts_and_numbers_in_one_digest(
     monkeypatch.setattr(digests, "_pacer", digests.SendPacer(0))
     joined = body("member_joined", clock.now(), member_id="u_anna", name="Anna Moretti", email="anna@example.com")
     assert ingest(community, joined)["statusCode"] == 202
-    from cerchia.preferences import Choices
+    from cerchia.domain.preferences import Choices
     from cerchia.store.preferences import save_choices
 
     store = get_store()

@@ -164,7 +164,7 @@ def test_twenty_concurrent_replies_to_one_post_under_injected_conflicts_are_all_
     assert [answer["statusCode"] for answer in answers] == [202] * 20 and client.cancelled > 0
     assert json.loads(again["body"])["status"] == "duplicate"
     post = get_store().get_post(community.community_id, "p_hot")
-    stored = get_store()._get({"pk": f"C#{community.community_id}", "sk": "P#p_hot"})
+    stored = get_store().get({"pk": f"C#{community.community_id}", "sk": "P#p_hot"})
     assert (post.reply_count, len(post.repliers), stored["points"]) == (20, 20, 20 * 5)
     week = get_store().week_counters(community.community_id, WEEK)
     assert (week["replies"], week["answered"]) == (20, 1)
@@ -276,12 +276,12 @@ def test_a_post_carries_its_authors_name_and_a_new_name_reaches_the_posts_still_
         community, body("post_created", TUE, post_id="p_2", author_id="m_1", title="Farina?", url="https://f.example/2")
     )
     ingest(community, body("reply_created", TUE + timedelta(hours=1), reply_id="r_1", post_id="p_2", author_id="u_b"))
-    named = get_store()._get({"pk": f"C#{community.community_id}", "sk": "P#p_1"})["author_name"]
+    named = get_store().get({"pk": f"C#{community.community_id}", "sk": "P#p_1"})["author_name"]
 
     ingest(community, body("member_updated", TUE + timedelta(hours=2), member_id="m_1", name="Ada Lovelace"))
 
     posts = {
-        post_id: get_store()._get({"pk": f"C#{community.community_id}", "sk": f"P#{post_id}"})
+        post_id: get_store().get({"pk": f"C#{community.community_id}", "sk": f"P#{post_id}"})
         for post_id in ("p_1", "p_2")
     }
     assert named == "Member 1"
@@ -323,7 +323,7 @@ def test_a_second_post_by_an_author_this_environment_knows_costs_one_request_and
     )
     warm, counted.calls = counted.calls, []
     other = table.Store(get_store()._client, get_store().table_name)  # another environment renames m_1
-    other._call(
+    other.call(
         "update_item",
         TableName=other.table_name,
         Key={"pk": {"S": f"C#{community.community_id}"}, "sk": {"S": "M#m_1"}},
@@ -339,4 +339,4 @@ def test_a_second_post_by_an_author_this_environment_knows_costs_one_request_and
     assert warm == ["transact_write_items"]
     # the stale name fails the ConditionCheck: the post and the name are read, the transaction rebuilt
     assert counted.calls == ["transact_write_items", "get_item", "get_item", "transact_write_items"]
-    assert get_store()._get({"pk": f"C#{community.community_id}", "sk": "P#p_3"})["author_name"] == "Ada Lovelace"
+    assert get_store().get({"pk": f"C#{community.community_id}", "sk": "P#p_3"})["author_name"] == "Ada Lovelace"

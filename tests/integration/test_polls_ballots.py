@@ -77,7 +77,7 @@ def test_a_transaction_conflict_is_retried_and_counted_once(polls, open_poll, cl
 
     poll = open_poll()
     store = get_store()
-    real_transact = store._transact
+    real_transact = store.transact
     attempts = []
 
     def conflicting_once(writes, on_once_failed=None):
@@ -86,7 +86,7 @@ def test_a_transaction_conflict_is_retried_and_counted_once(polls, open_poll, cl
             raise Conflict("TransactionConflict")
         return real_transact(writes, on_once_failed=on_once_failed)
 
-    monkeypatch.setattr(store, "_transact", conflicting_once)
+    monkeypatch.setattr(store, "transact", conflicting_once)
     outcome = poll_store.record_vote(store, poll, "u_2", (1,), clock.now(), sleep=_no_sleep)
 
     stored = poll_store.get_poll(store, poll.community_id, poll.poll_id)

@@ -70,7 +70,7 @@ def test_members_who_left_or_turned_polls_off_get_no_poll_email(polls, outbox):
     from cerchia.store import get_store, keys
 
     polls.leave("u_2002")
-    get_store()._call(
+    get_store().call(
         "update_item",
         TableName=get_store().table_name,
         Key={k: {"S": v} for k, v in keys.member(polls.community.community_id, "u_2001").items()},

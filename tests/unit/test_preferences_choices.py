@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from cerchia.domain.models import Community, Member
+from cerchia.domain.preferences import Choices, current_choices, parse_choices
 from cerchia.errors import InvalidInput
-from cerchia.pages import browser_locale, form_fields, is_unsubscribe_request
-from cerchia.preferences import Choices, _form, current_choices, parse_choices
+from cerchia.pages import is_unsubscribe_request
+from cerchia.preferences import _form
+from cerchia.web.pages import browser_locale, form_fields
 from preferences_support import checked, selected
 
 COMMUNITY = Community(community_id="c_1", name="Trail Runners <Bay Area>", timezone="Europe/London", locale="en")

@@ -9,8 +9,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cerchia.domain.models import Member
+from cerchia.domain.preferences import Choices
 from cerchia.errors import Conflict, NotFound
-from cerchia.preferences import Choices
 from cerchia.store.preferences import save_choices
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -27,7 +27,7 @@ class _Table:
         self.fail_with = fail_with
         self.still_there = still_there
 
-    def _call(self, operation, **request):
+    def call(self, operation, **request):
         self.requests.append(request)
         if self.fail_with:
             raise ClientError({"Error": {"Code": self.fail_with, "Message": "no"}}, "UpdateItem")

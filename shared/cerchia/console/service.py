@@ -190,7 +190,7 @@ def overview(community: Community, leader: Member, now: datetime) -> Overview:
 
 def settle_post(community: Community, leader: Member, post_id: str, action: str, now: datetime) -> bool:
     """'I'll answer it' or 'No reply needed', as from the nudge email's links."""
-    from cerchia.nudges import SETTLED_BY
+    from cerchia.domain.nudges import SETTLED_BY
     from cerchia.store import get_store
     from cerchia.store import nudges as nudge_store
 

@@ -15,7 +15,7 @@ from typing import Any
 from cerchia.console import service
 from cerchia.console.sessions import Session
 from cerchia.errors import InvalidLink, NotFound, Transient
-from cerchia.pages import SECURITY_HEADERS
+from cerchia.web.pages import SECURITY_HEADERS
 
 SIGN_IN = "/l/sign-in"
 

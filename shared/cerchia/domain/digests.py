@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 
 from cerchia.domain import rules
-from cerchia.domain.models import Community, Member
+from cerchia.domain.models import FOUNDER, Community, Member
 
 # UTC+14 (Line Islands): the first place on Earth where any given local hour comes.
 EARLIEST_ZONE = timezone(timedelta(hours=14))
@@ -36,7 +36,7 @@ NEW_MEMBERS_KEPT = 12
 NEW_MEMBERS_SHOWN = 6
 TREND_WEEKS = 8
 # The leader row created with the community (store.keys.FOUNDER): an account, not a member who takes part.
-FOUNDER_ID = "founder"
+FOUNDER_ID = FOUNDER
 
 
 # ---------------------------------------------------------------------------------------- weeks

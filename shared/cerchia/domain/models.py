@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 MemberStatus = Literal["active", "left", "provisional"]
 
+# The member row `cerchia community create` writes for the leader it names (the founder).
+FOUNDER = "founder"
+
 
 class Community(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)

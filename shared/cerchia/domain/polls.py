@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from cerchia.domain.events import AT_MOST_AHEAD, Instant, instant_problems
-from cerchia.domain.models import Member
+from cerchia.domain.models import FOUNDER, Member
 from cerchia.domain.text import clean_input
 from cerchia.errors import InvalidInput
 
@@ -310,8 +310,8 @@ def eligible_voters(members: Iterable[Member], sent_at: datetime | None = None) 
             continue
         address = member.email.casefold()
         current = chosen.get(address)
-        # "founder" is the row `cerchia community create` writes for the leader it names (store.keys.FOUNDER)
-        if current is None or (current.member_id == "founder" and member.member_id != "founder"):
+        # FOUNDER is the row `cerchia community create` writes for the leader it names
+        if current is None or (current.member_id == FOUNDER and member.member_id != FOUNDER):
             chosen[address] = member
     return sorted(chosen.values(), key=lambda m: m.member_id)
 

@@ -28,7 +28,7 @@ def _code(error: Exception) -> str:
 def _conditional(store: Store, operation: str, **request: Any) -> bool:
     """Run a conditional write; False when its condition did not hold."""
     try:
-        store._call(operation, TableName=store.table_name, **request)
+        store.call(operation, TableName=store.table_name, **request)
     except Exception as error:
         if _code(error) == "ConditionalCheckFailedException":
             return False
@@ -60,7 +60,7 @@ def use_link(
 
 
 def link_unused(store: Store, link_id: str) -> bool:
-    return store._get(keys.console_link(link_id)) is None
+    return store.get(keys.console_link(link_id)) is None
 
 
 # ---------------------------------------------------------------------- sessions
@@ -78,15 +78,15 @@ def put_session(
         "created_at": keys.iso(now),
         "expires_at": int(expires_at.timestamp()),
     }
-    store._call("put_item", TableName=store.table_name, Item=to_item(item))
+    store.call("put_item", TableName=store.table_name, Item=to_item(item))
 
 
 def get_session(store: Store, session_id: str) -> dict[str, Any] | None:
-    return store._get(keys.console_session(session_id))
+    return store.get(keys.console_session(session_id))
 
 
 def delete_session(store: Store, session_id: str) -> None:
-    store._call("delete_item", TableName=store.table_name, Key=to_item(keys.console_session(session_id)))
+    store.call("delete_item", TableName=store.table_name, Key=to_item(keys.console_session(session_id)))
 
 
 def set_flash(store: Store, session_id: str, flash: dict[str, Any]) -> None:
@@ -104,7 +104,7 @@ def set_flash(store: Store, session_id: str, flash: dict[str, Any]) -> None:
 def take_flash(store: Store, session_id: str) -> dict[str, Any] | None:
     """The flash, removed in the same write (a reload does not show it again)."""
     try:
-        response = store._call(
+        response = store.call(
             "update_item",
             TableName=store.table_name,
             Key=to_item(keys.console_session(session_id)),
@@ -142,7 +142,7 @@ def count_sign_in_email(store: Store, address_hash: str, now: datetime, limit: i
 
 
 def sign_in_emails(store: Store, address_hash: str, now: datetime) -> int:
-    item = store._get(keys.sign_in_count(address_hash, now)) or {}
+    item = store.get(keys.sign_in_count(address_hash, now)) or {}
     return int(item.get("emails") or 0)
 
 

@@ -41,7 +41,7 @@ def _batch_get(store: Store, item_keys: Sequence[dict[str, str]], consistent: bo
                 break
             if attempt:
                 backoff.pause(attempt - 1)  # asked again at once, a throttled partition says no again
-            response = store._call("batch_get_item", RequestItems=pending)
+            response = store.call("batch_get_item", RequestItems=pending)
             found.extend(response.get("Responses", {}).get(store.table_name, []))
             pending = response.get("UnprocessedKeys") or None
         if pending:
@@ -111,7 +111,7 @@ def week_activities(
     found: dict[str, WeekActivity] = {}
     for week in dict.fromkeys(weeks):
         activity = week_activity(
-            store._query_all(
+            store.query(
                 KeyConditionExpression="pk = :pk AND begins_with(sk, :week)",
                 ExpressionAttributeValues={
                     ":pk": to_value(keys.community(community_id)["pk"]),
@@ -160,7 +160,7 @@ def _count_waiting(store: Store, community_id: str, after: datetime, before: dat
     """Posts created in (after, before) that nobody but their author has answered (a COUNT on the index)."""
     total, start = 0, None
     while True:
-        page = store._call(
+        page = store.call(
             "query",
             TableName=store.table_name,
             IndexName="due",
@@ -183,7 +183,7 @@ def top_post_candidates(store: Store, community_id: str, week: str) -> list[str]
     """Posts of the week that can make the top once recency is weighed in (one Query on the `top` index)."""
     from cerchia.domain import digests as d
 
-    page = store._call(
+    page = store.call(
         "query",
         TableName=store.table_name,
         IndexName="top",
@@ -203,7 +203,7 @@ def waiting_post_candidates(store: Store, community_id: str, start: datetime, en
 
 def _waiting_page(store: Store, community_id: str, start: datetime, end: datetime, limit: int) -> list[dict[str, Any]]:
     """The first `limit` entries of the community's waiting posts created in [start, end], oldest first."""
-    page = store._call(
+    page = store.call(
         "query",
         TableName=store.table_name,
         IndexName="due",
@@ -225,15 +225,15 @@ def note_in_week(store: Store, community: Community, at: datetime, attribute: st
     notification) counts once.
     """
     from cerchia.domain.rules import week_of
-    from cerchia.store.table import _Update
+    from cerchia.store.table import Update
 
     week_key = week_of(at, community.timezone)
-    update = _Update(
+    update = Update(
         keys.week_lost_reach(community.community_id, week_key),
         adds={attribute: {value}},
         sets={"entity": "week-reach", "week": week_key},
     )
-    store._call("update_item", **update.expression(store.table_name))
+    store.call("update_item", **update.expression(store.table_name))
 
 
 # ------------------------------------------------------------------ posts, members, member weeks
@@ -268,7 +268,7 @@ def member_weeks(
 
 
 def get_snapshot(store: Store, community_id: str, week_key: str) -> Snapshot | None:
-    item = store._get(keys.digest_snapshot(community_id, week_key), consistent=False)
+    item = store.get(keys.digest_snapshot(community_id, week_key), consistent=False)
     return Snapshot.model_validate(item) if item else None
 
 
@@ -282,7 +282,7 @@ def save_snapshot(store: Store, snapshot: Snapshot) -> Snapshot:
         "expires_at": int((built + SNAPSHOT_RETENTION).timestamp()),
     }
     try:
-        store._call(
+        store.call(
             "put_item",
             TableName=store.table_name,
             Item=to_item(item),
@@ -292,5 +292,5 @@ def save_snapshot(store: Store, snapshot: Snapshot) -> Snapshot:
     except Exception as error:
         if getattr(error, "response", {}).get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
-    stored = store._get(keys.digest_snapshot(snapshot.community_id, snapshot.week))
+    stored = store.get(keys.digest_snapshot(snapshot.community_id, snapshot.week))
     return Snapshot.model_validate(stored) if stored else snapshot

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from cerchia.domain import models
+
 COMMUNITIES = "COMMUNITIES"
 UNANSWERED = "UNANSWERED"
 # member id of the leader named when the community was created (`cerchia community create`)
-FOUNDER = "founder"
+FOUNDER = models.FOUNDER
 
 
 def iso(instant: datetime) -> str:

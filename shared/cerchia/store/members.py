@@ -19,7 +19,7 @@ from cerchia.domain.models import Community
 from cerchia.errors import Conflict, Transient
 from cerchia.store import keys
 from cerchia.store.codec import to_item, to_value
-from cerchia.store.table import MAX_ATTEMPTS, Store, _code, _member_identity, _Update, _versioned
+from cerchia.store.table import MAX_ATTEMPTS, Store, Update, error_code, member_identity, versioned
 
 ImportOutcome = Literal["imported", "already-there"]
 # Attributes of a member row that are about the member (the rest is bookkeeping).
@@ -35,10 +35,10 @@ def import_member(store: Store, community: Community, member: ImportedMember, no
             return "already-there"
         started = member.joined_at or now
         profile = member.model_dump(exclude={"member_id", "joined_at"}, exclude_none=True)
-        update = _Update(
+        update = Update(
             keys.member(cid, member.member_id),
             sets={
-                **_member_identity(cid, member.member_id),
+                **member_identity(cid, member.member_id),
                 **profile,
                 "status": "active",
                 "joined_at": keys.iso(started),
@@ -50,11 +50,11 @@ def import_member(store: Store, community: Community, member: ImportedMember, no
             removes=["left_at"],
         )
         writes = [
-            store._update("versioned", _versioned(update, existing.version if existing else None)),
-            *store._leadership(community, member.member_id, member.role),
+            store.write_update("versioned", versioned(update, existing.version if existing else None)),
+            *store.leadership_writes(community, member.member_id, member.role),
         ]
         try:
-            store._transact(writes)
+            store.transact(writes)
             return "imported"
         except Conflict:
             continue
@@ -70,12 +70,12 @@ def _collection(store: Store, pk: str, prefix: str, **filters: Any) -> Iterable[
         request["FilterExpression"] = " AND ".join(f"#f{i} = :f{i}" for i in range(len(filters)))
         request["ExpressionAttributeNames"] = {f"#f{i}": name for i, name in enumerate(filters)}
         request["ExpressionAttributeValues"] |= {f":f{i}": to_value(v) for i, v in enumerate(filters.values())}
-    return store._query_all(**request)
+    return store.query(**request)
 
 
 def _ledger(store: Store, community_id: str, member_id: str) -> list[dict[str, Any]]:
     return list(
-        store._query_all(
+        store.query(
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": to_value(keys.ledger_pk(community_id, member_id))},
         )
@@ -94,14 +94,14 @@ def _votes(store: Store, community_id: str, member_id: str) -> list[dict[str, An
     for poll in _collection(store, keys.community_pk(community_id), keys.POLLS_PREFIX, entity="poll"):
         poll_id = keys.poll_id_of(poll["sk"])
         for key in (keys.ballot(community_id, poll_id, member_id), keys.voted_marker(community_id, poll_id, member_id)):
-            item = store._get(key)
+            item = store.get(key)
             if item:
                 found.append({**item, "poll_id": poll_id, "question": poll.get("question")})
     return found
 
 
 def _delete(store: Store, item: dict[str, Any]) -> None:
-    store._call("delete_item", TableName=store.table_name, Key=to_item({"pk": item["pk"], "sk": item["sk"]}))
+    store.call("delete_item", TableName=store.table_name, Key=to_item({"pk": item["pk"], "sk": item["sk"]}))
 
 
 def erase_member(store: Store, community: Community, member_id: str) -> None:
@@ -114,20 +114,20 @@ def erase_member(store: Store, community: Community, member_id: str) -> None:
     ]:
         _delete(store, item)
     for key in (keys.newcomer_noticed(cid, member_id), keys.member(cid, member_id)):
-        store._call("delete_item", TableName=store.table_name, Key=to_item(key))
+        store.call("delete_item", TableName=store.table_name, Key=to_item(key))
     for prefix in (keys.DIGEST_SNAPSHOTS_PREFIX, keys.NUDGE_QUEUES_PREFIX):
         for item in _collection(store, keys.community_pk(cid), prefix):
             _scrub(store, item, member_id)
     # their posts keep their platform ids (aggregates), never the name copied onto them at ingest
     for post in _collection(store, keys.community_pk(cid), keys.POSTS_PREFIX, author_id=member_id):
         if post.get("author_name"):
-            update = _Update(
+            update = Update(
                 {"pk": post["pk"], "sk": post["sk"]}, removes=["author_name"], condition="attribute_exists({pk})"
             )
-            store._call("update_item", **update.expression(store.table_name))
-    leadership = store._leadership(community, member_id, "member")
+            store.call("update_item", **update.expression(store.table_name))
+    leadership = store.leadership_writes(community, member_id, "member")
     if leadership:
-        store._transact(leadership)
+        store.transact(leadership)
 
 
 def _without(value: Any, member_id: str) -> Any:
@@ -150,11 +150,11 @@ def _scrub(store: Store, item: dict[str, Any], member_id: str) -> None:
         if name not in ("pk", "sk") and (cleaned := _without(value, member_id)) != value
     }
     if changed:
-        update = _Update({"pk": item["pk"], "sk": item["sk"]}, sets=changed, condition="attribute_exists({pk})")
+        update = Update({"pk": item["pk"], "sk": item["sk"]}, sets=changed, condition="attribute_exists({pk})")
         try:
-            store._call("update_item", **update.expression(store.table_name))
+            store.call("update_item", **update.expression(store.table_name))
         except Exception as error:
-            if _code(error) != "ConditionalCheckFailedException":  # the item went away meanwhile
+            if error_code(error) != "ConditionalCheckFailedException":  # the item went away meanwhile
                 raise
 
 
@@ -163,7 +163,7 @@ def member_record(store: Store, community: Community, member_id: str) -> dict[st
     from cerchia.store.suppression import is_suppressed
 
     cid, pk = community.community_id, keys.community_pk(community.community_id)
-    row = store._get(keys.member(cid, member_id))
+    row = store.get(keys.member(cid, member_id))
     profile = {k: v for k, v in (row or {}).items() if k not in _INTERNAL}
     record: dict[str, Any] = {
         "member_id": member_id,
@@ -187,7 +187,7 @@ def member_record(store: Store, community: Community, member_id: str) -> dict[st
         ],
         "reactions": [r["post_id"] for r in _collection(store, pk, keys.REACTIONS_PREFIX, member_id=member_id)],
         "suppressed": bool(profile.get("email")) and is_suppressed(store, str(profile["email"])),
-        "noticed_as_newcomer": store._get(keys.newcomer_noticed(cid, member_id)) is not None,
+        "noticed_as_newcomer": store.get(keys.newcomer_noticed(cid, member_id)) is not None,
         # digest snapshots and leaders' nudge queues that copied the member's name
         "named_in": [
             item["sk"]

@@ -24,7 +24,7 @@ from cerchia.store.codec import from_item, to_item, to_value
 
 if TYPE_CHECKING:
     from cerchia.domain.models import Community, Member
-    from cerchia.nudges import Plan
+    from cerchia.domain.nudges import Plan
     from cerchia.store.table import Store
 
 MAX_TRANSACTION_ITEMS = 100
@@ -85,7 +85,7 @@ def _revision() -> str:
 def due_posts(store: Store, now: datetime, limit: int) -> list[dict[str, Any]]:
     """Posts whose next nudge is due by `now`, most overdue first (a Query on the sparse index)."""
     found: list[dict[str, Any]] = []
-    for item in store._query_all(
+    for item in store.query(
         IndexName="unanswered",
         KeyConditionExpression="unanswered_pk = :u AND unanswered_at <= :until",
         ExpressionAttributeValues={":u": to_value(keys.UNANSWERED), ":until": to_value(keys.unanswered_until(now))},
@@ -107,7 +107,7 @@ def _move(store: Store, post: dict[str, Any], new_key: str, sets: dict[str, Any]
 
 def _update_if_unchanged(store: Store, request: dict[str, Any]) -> bool:
     try:
-        store._call("update_item", **request)
+        store.call("update_item", **request)
         return True
     except Exception as error:
         if _code(error) == "ConditionalCheckFailedException":
@@ -202,7 +202,7 @@ def queue_posts(
                 for leader in leaders
             ]
             try:
-                store._call("transact_write_items", TransactItems=operations)
+                store.call("transact_write_items", TransactItems=operations)
             except ClientError as error:
                 if _code(error) != "TransactionCanceledException":
                     raise
@@ -235,7 +235,7 @@ def post_states(store: Store, community_id: str, post_ids: Iterable[str]) -> dic
 
 
 def get_post(store: Store, community_id: str, post_id: str) -> dict[str, Any] | None:
-    item = store._get(keys.post(community_id, post_id))
+    item = store.get(keys.post(community_id, post_id))
     return item if item and not item.get("placeholder") else None
 
 
@@ -264,7 +264,7 @@ def settle_post(store: Store, community_id: str, post_id: str, state: str, leade
 
 def newest_posts(store: Store, community_id: str, limit: int) -> list[dict[str, Any]]:
     """A community's newest `limit` posts (one Query on the timeline index, newest first)."""
-    page = store._call(
+    page = store.call(
         "query",
         TableName=store.table_name,
         IndexName="timeline",
@@ -307,10 +307,10 @@ def member_names(store: Store, community_id: str, member_ids: Iterable[str]) -> 
 
 def was_active(store: Store, community: Community, member_id: str, since: datetime, until: datetime) -> bool:
     """Whether the member posted or replied in any community week from `since` to `until`."""
-    from cerchia.nudges import weeks_between
+    from cerchia.domain.nudges import weeks_between
 
     for week in weeks_between(since, until, community.timezone):
-        item = store._get(keys.member_week(community.community_id, week, member_id), consistent=False) or {}
+        item = store.get(keys.member_week(community.community_id, week, member_id), consistent=False) or {}
         if item.get("activity"):
             return True
     return False
@@ -350,9 +350,9 @@ def notice_newcomer(
     ]
     try:
         if len(operations) == 1:
-            store._call("put_item", **operations[0]["Put"])
+            store.call("put_item", **operations[0]["Put"])
         else:
-            store._call("transact_write_items", TransactItems=operations)
+            store.call("transact_write_items", TransactItems=operations)
         return True
     except ClientError as error:
         code = _code(error)
@@ -372,7 +372,7 @@ def notice_newcomer(
 def due_queues(store: Store, now: datetime, limit: int = 1000) -> list[dict[str, Any]]:
     """Leaders' queues that may be emailed by `now` (a Query on the `due` index's NUDGES key)."""
     found: list[dict[str, Any]] = []
-    for item in store._query_all(
+    for item in store.query(
         IndexName="due",
         KeyConditionExpression="due_pk = :p AND due_at <= :until",
         ExpressionAttributeValues={":p": to_value(keys.NUDGES_DUE), ":until": to_value(keys.nudge_queues_until(now))},
@@ -386,14 +386,14 @@ def due_queues(store: Store, now: datetime, limit: int = 1000) -> list[dict[str,
 def next_due(store: Store) -> datetime | None:
     """When the sweep next has work: the first post due for a nudge or leader's queue due (None: neither)."""
     instants = (
-        store._earliest("unanswered", "unanswered_pk", keys.UNANSWERED, "unanswered_at"),
-        store._earliest("due", "due_pk", keys.NUDGES_DUE, "due_at"),
+        store.earliest("unanswered", "unanswered_pk", keys.UNANSWERED, "unanswered_at"),
+        store.earliest("due", "due_pk", keys.NUDGES_DUE, "due_at"),
     )
     return min((instant for instant in instants if instant is not None), default=None)
 
 
 def get_queue(store: Store, community_id: str, leader_id: str) -> dict[str, Any] | None:
-    return store._get(keys.nudge_queue(community_id, leader_id))
+    return store.get(keys.nudge_queue(community_id, leader_id))
 
 
 def _conditional_on_revision(expression: _Expression, queue: dict[str, Any]) -> str:
@@ -444,7 +444,7 @@ def finish_outgoing(store: Store, community_id: str, leader_id: str, outgoing_id
         store, keys.nudge_queue(community_id, leader_id), "SET " + ", ".join(parts) + f" REMOVE {outgoing}", condition
     )
     try:
-        response = store._call("update_item", ReturnValues="ALL_NEW", **request)
+        response = store.call("update_item", ReturnValues="ALL_NEW", **request)
     except Exception as error:
         if _code(error) == "ConditionalCheckFailedException":
             return None
@@ -457,7 +457,7 @@ def delete_queue(store: Store, queue: dict[str, Any]) -> bool:
     expression = _Expression()
     condition = _conditional_on_revision(expression, queue)
     try:
-        store._call(
+        store.call(
             "delete_item",
             TableName=store.table_name,
             Key=to_item(keys.nudge_queue(queue["community_id"], queue["leader_id"])),
@@ -492,7 +492,7 @@ def _batch_get(store: Store, item_keys: list[dict[str, str]], attributes: list[s
         for attempt in range(ATTEMPTS + 2):
             if attempt:
                 backoff.pause(attempt - 1)  # asked again at once, a throttled partition says no again
-            response = store._call("batch_get_item", RequestItems=request)
+            response = store.call("batch_get_item", RequestItems=request)
             found += [from_item(item) for item in response.get("Responses", {}).get(store.table_name, [])]
             request = response.get("UnprocessedKeys") or {}
             if not request:

@@ -14,11 +14,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from cerchia.clock import parse_instant
 from cerchia.domain.polls import Ballot, Poll, vote_deltas
 from cerchia.errors import AlreadyExists, Conflict, Transient
 from cerchia.store import keys
 from cerchia.store.codec import readable, to_item, to_value
-from cerchia.store.table import Store, _code, _instant, _Update, _versioned, _Write
+from cerchia.store.table import Store, Update, Write, error_code, versioned
 
 # Many members answering at once all touch the poll item: conflicts are expected, and retried.
 VOTE_ATTEMPTS = 12
@@ -56,7 +57,7 @@ def _poll(item: dict[str, Any]) -> Poll:
     options = tuple(item["options"])
     values = {key: item.get(key) for key in Poll.model_fields if key in item and key != "votes"}
     for field in _DATES:
-        values[field] = _instant(item.get(field))
+        values[field] = parse_instant(item.get(field))
     values["votes"] = tuple(int(item.get(_counter(index), 0)) for index in range(len(options)))
     values["options"] = options
     if item.get("scale_labels"):
@@ -66,24 +67,24 @@ def _poll(item: dict[str, Any]) -> Poll:
 
 def put_poll(store: Store, poll: Poll) -> None:
     try:
-        store._call(
+        store.call(
             "put_item",
             TableName=store.table_name,
             Item=to_item(_poll_item(poll)),
             ConditionExpression="attribute_not_exists(pk)",
         )
     except Exception as error:
-        if _code(error) == "ConditionalCheckFailedException":
+        if error_code(error) == "ConditionalCheckFailedException":
             raise AlreadyExists(f"Poll {poll.poll_id} already exists.") from None
         raise
 
 
 def delete_poll(store: Store, community_id: str, poll_id: str) -> None:
-    store._call("delete_item", TableName=store.table_name, Key=to_item(keys.poll(community_id, poll_id)))
+    store.call("delete_item", TableName=store.table_name, Key=to_item(keys.poll(community_id, poll_id)))
 
 
 def get_poll(store: Store, community_id: str, poll_id: str) -> Poll | None:
-    item = store._get(keys.poll(community_id, poll_id))
+    item = store.get(keys.poll(community_id, poll_id))
     return _poll(item) if item and item.get("entity") == "poll" else None
 
 
@@ -106,19 +107,17 @@ def mark_step(
     store: Store, poll: Poll, step: Literal["announced_at", "reminded_at", "reported_at"], now: datetime
 ) -> None:
     """Remember that a step's emails were queued (the first time only)."""
-    update = _Update(keys.poll(poll.community_id, poll.poll_id), set_if_absent={step: keys.iso(now)})
+    update = Update(keys.poll(poll.community_id, poll.poll_id), set_if_absent={step: keys.iso(now)})
     update.condition = "attribute_exists({pk})"
-    store._call("update_item", **update.expression(store.table_name))
+    store.call("update_item", **update.expression(store.table_name))
 
 
 def _mark(store: Store, poll: Poll, sets: dict[str, Any], condition: str, values: dict[str, Any]) -> None:
-    update = _Update(
-        keys.poll(poll.community_id, poll.poll_id), sets=sets, condition=condition, condition_values=values
-    )
+    update = Update(keys.poll(poll.community_id, poll.poll_id), sets=sets, condition=condition, condition_values=values)
     try:
-        store._call("update_item", **update.expression(store.table_name))
+        store.call("update_item", **update.expression(store.table_name))
     except Exception as error:
-        if _code(error) != "ConditionalCheckFailedException":
+        if error_code(error) != "ConditionalCheckFailedException":
             raise
 
 
@@ -131,7 +130,7 @@ def polls_closing(store: Store, community_id: str, start: datetime, end: datetim
         values[":end"] = to_value(keys.iso(end))
     found = [
         readable(_poll, item, "poll")
-        for item in store._query_all(
+        for item in store.query(
             IndexName="timeline", KeyConditionExpression=condition, ExpressionAttributeValues=values
         )
     ]
@@ -142,26 +141,26 @@ def polls_closing(store: Store, community_id: str, start: datetime, end: datetim
 
 
 def get_ballot(store: Store, community_id: str, poll_id: str, member_id: str) -> Ballot | None:
-    item = store._get(keys.ballot(community_id, poll_id, member_id))
+    item = store.get(keys.ballot(community_id, poll_id, member_id))
     if not item:
         return None
     return Ballot(
         member_id=member_id,
         choices=tuple(int(choice) for choice in item.get("choices", [])),
         version=int(item.get("version", 0)),
-        cast_at=_instant(item.get("cast_at")),
-        changed_at=_instant(item.get("changed_at")),
+        cast_at=parse_instant(item.get("cast_at")),
+        changed_at=parse_instant(item.get("changed_at")),
     )
 
 
 def has_voted(store: Store, poll: Poll, member_id: str) -> bool:
     key = (keys.voted_marker if poll.anonymous else keys.ballot)(poll.community_id, poll.poll_id, member_id)
-    return store._get(key) is not None
+    return store.get(key) is not None
 
 
 def voter_ids(store: Store, poll: Poll) -> list[str]:
     """Who answered (never what: markers of anonymous polls hold no choice)."""
-    rows = store._query_all(
+    rows = store.query(
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": to_value(keys.poll_voters(poll.community_id, poll.poll_id))},
         ProjectionExpression="sk",
@@ -199,20 +198,20 @@ def record_vote(
     raise Transient("Too many answers are arriving at once; please send yours again in a moment.")
 
 
-def _tally_update(store: Store, poll: Poll, deltas: dict[int, int], new_ballot: bool, now: datetime) -> _Write:
+def _tally_update(store: Store, poll: Poll, deltas: dict[int, int], new_ballot: bool, now: datetime) -> Write:
     adds: dict[str, Any] = {_counter(index): delta for index, delta in sorted(deltas.items())}
     if new_ballot:
         adds["ballots"] = 1
-    update = _Update(
+    update = Update(
         keys.poll(poll.community_id, poll.poll_id),
         adds=adds,
         condition="{status} = :open AND close_at > :now",
         condition_values={":open": "open", ":now": keys.iso(now)},
     )
-    return _Write("plain", {"Update": update.expression(store.table_name)})
+    return Write("plain", {"Update": update.expression(store.table_name)})
 
 
-def _activity(store: Store, poll: Poll, member_id: str, now: datetime) -> list[_Write]:
+def _activity(store: Store, poll: Poll, member_id: str, now: datetime) -> list[Write]:
     """A first ballot makes the voter an active member of the community's week (the leader digest counts them)."""
     community = store.get_community(poll.community_id)
     return store.activity_writes(community, now, member_id, {"poll_votes": 1}) if community else []
@@ -231,7 +230,7 @@ def _vote_by_name(store: Store, poll: Poll, member_id: str, choices: tuple[int, 
             "version": 1,
             "expires_at": _ballot_expiry(poll),
         }
-        write = _Write(
+        write = Write(
             "once",
             {
                 "Put": {
@@ -243,7 +242,7 @@ def _vote_by_name(store: Store, poll: Poll, member_id: str, choices: tuple[int, 
         )
         tally = _tally_update(store, poll, vote_deltas((), choices), True, now)
         # The same member submitting twice at once: the loser retries and finds the winner's ballot.
-        outcome = store._transact(
+        outcome = store.transact(
             [write, tally, *_activity(store, poll, member_id, now)], on_once_failed=lambda: "lost-race"
         )
         if outcome == "lost-race":
@@ -251,12 +250,12 @@ def _vote_by_name(store: Store, poll: Poll, member_id: str, choices: tuple[int, 
         return "recorded"
     if existing.choices == choices:
         return "unchanged"
-    update = _versioned(
-        _Update(key, sets={"choices": list(choices), "changed_at": keys.iso(now)}),
+    update = versioned(
+        Update(key, sets={"choices": list(choices), "changed_at": keys.iso(now)}),
         existing.version,
     )
     tally = _tally_update(store, poll, vote_deltas(existing.choices, choices), False, now)
-    store._transact([_Write("versioned", {"Update": update.expression(store.table_name)}), tally])
+    store.transact([Write("versioned", {"Update": update.expression(store.table_name)}), tally])
     return "changed"
 
 
@@ -267,7 +266,7 @@ def _vote_anonymously(store: Store, poll: Poll, member_id: str, choices: tuple[i
         "entity": "voted",
         "expires_at": _ballot_expiry(poll),
     }
-    write = _Write(
+    write = Write(
         "once",
         {
             "Put": {
@@ -278,7 +277,7 @@ def _vote_anonymously(store: Store, poll: Poll, member_id: str, choices: tuple[i
         },
     )
     tally = _tally_update(store, poll, vote_deltas((), choices), True, now)
-    outcome = store._transact(
+    outcome = store.transact(
         [write, tally, *_activity(store, poll, member_id, now)], on_once_failed=lambda: "already-voted"
     )
     return "already-voted" if outcome == "already-voted" else "recorded"

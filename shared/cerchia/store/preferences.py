@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from cerchia.errors import Conflict, NotFound
 from cerchia.store import keys
-from cerchia.store.table import _Update, _versioned
+from cerchia.store.table import Update, versioned
 
 if TYPE_CHECKING:
     from cerchia.domain.models import Member
-    from cerchia.preferences import Choices
+    from cerchia.domain.preferences import Choices
 
 
 def save_choices(store: Any, member: Member, choices: Choices, now: datetime) -> None:
@@ -36,11 +36,11 @@ def save_choices(store: Any, member: Member, choices: Choices, now: datetime) ->
         else:
             sets["quiet_start_hour"], sets["quiet_end_hour"] = choices.quiet_hours
     # Member rows are always versioned (ingest and community creation write version >= 1).
-    update = _versioned(
-        _Update(keys.member(member.community_id, member.member_id), sets=sets, removes=removes), member.version
+    update = versioned(
+        Update(keys.member(member.community_id, member.member_id), sets=sets, removes=removes), member.version
     )
     try:
-        store._call("update_item", **update.expression(store.table_name))
+        store.call("update_item", **update.expression(store.table_name))
     except Exception as error:
         code = str((getattr(error, "response", None) or {}).get("Error", {}).get("Code", ""))
         if code != "ConditionalCheckFailedException":

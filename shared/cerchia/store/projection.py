@@ -43,7 +43,7 @@ from cerchia.store.table import Contended
 __all__ = ["Backoff", "Contended", "PostFacts", "Projection"]
 
 if TYPE_CHECKING:
-    from cerchia.store.table import IngestOutcome, Store, _Write
+    from cerchia.store.table import IngestOutcome, Store, Write
 
 WEBHOOK_ID_RETENTION = timedelta(days=7)
 # Rebuilds after a failed assumption (each one re-reads the entity): more means the entity keeps changing.
@@ -109,10 +109,10 @@ class Projection:
     def record(
         self, community: Community, webhook_id: str, event: PlatformEvent, now: datetime, budget: float | None
     ) -> IngestOutcome:
-        from cerchia.store.table import _Write
+        from cerchia.store.table import Write
 
         deadline = self.backoff.monotonic() + (DEFAULT_BUDGET if budget is None else budget) - ANSWER_MARGIN
-        webhook_record = _Write(
+        webhook_record = Write(
             "webhook",
             {
                 "Put": {
@@ -155,7 +155,7 @@ class Projection:
         community: Community,
         event: PlatformEvent,
         build: Any,
-        webhook_record: _Write,
+        webhook_record: Write,
         only_the_webhook_id: Any,
         shard: int,
         deadline: float,
@@ -180,12 +180,12 @@ class Projection:
             return outcome
         raise Transient("The same records kept changing under this event; the platform should retry.")
 
-    def _write(self, writes: list[_Write], on_once_failed: Any, deadline: float) -> Any:
+    def _write(self, writes: list[Write], on_once_failed: Any, deadline: float) -> Any:
         """One transaction, retried on TransactionConflict with backoff while the budget lasts."""
         attempt = 0
         while True:
             try:
-                return self.store._transact(writes, on_once_failed=on_once_failed)
+                return self.store.transact(writes, on_once_failed=on_once_failed)
             except Contended:
                 delay = self.backoff.delay(attempt)
                 if self.backoff.monotonic() + delay > deadline:
@@ -193,7 +193,7 @@ class Projection:
                 self.backoff.sleep(delay)
                 attempt += 1
 
-    def _after(self, community: Community, event: PlatformEvent, writes: list[_Write]) -> None:
+    def _after(self, community: Community, event: PlatformEvent, writes: list[Write]) -> None:
         """What follows a stored event outside its transaction (both idempotent)."""
         data = event.data
         if isinstance(data, MemberUpdated) and data.name:
@@ -205,11 +205,11 @@ class Projection:
             self.store.forget_community(community.community_id)  # its leader ids changed
 
     # ------------------------------------------------------------------ counters
-    def _counter_writes(self, counters: _Counters) -> list[_Write]:
-        from cerchia.store.table import _Update
+    def _counter_writes(self, counters: _Counters) -> list[Write]:
+        from cerchia.store.table import Update
 
         return [
-            self.store._update("plain", _Update(key, adds=adds, sets=sets))
+            self.store.write_update("plain", Update(key, adds=adds, sets=sets))
             for key, adds, sets in counters.items.values()
         ]
 
@@ -256,8 +256,8 @@ class Projection:
     # ------------------------------------------------------------------ members
     def _member_joined(
         self, community: Community, event: PlatformEvent, counters: _Counters, shard: int, blind: bool
-    ) -> list[_Write] | None:
-        from cerchia.store.table import _member_identity, _Update, _versioned
+    ) -> list[Write] | None:
+        from cerchia.store.table import Update, member_identity, versioned
 
         data: MemberJoined = event.data  # type: ignore[assignment]
         store, cid, at = self.store, community.community_id, event.occurred_at
@@ -274,10 +274,10 @@ class Projection:
             )
             if existing.joined_at is None or existing.joined_at > at:
                 profile.update({k: v for k, v in newer.items() if v})
-        update = _Update(
+        update = Update(
             keys.member(cid, data.member_id),
             sets={
-                **_member_identity(cid, data.member_id),
+                **member_identity(cid, data.member_id),
                 **profile,
                 "status": "active",
                 "joined_at": keys.iso(at),
@@ -289,55 +289,57 @@ class Projection:
         self._week(counters, community, at, shard, {"joins": 1})
         # blind: a member never seen (attribute_not_exists); else guarded by the version read
         return [
-            store._update("versioned", _versioned(update, existing.version if existing else None)),
-            *store._leadership(community, data.member_id, profile.get("role", "member")),
+            store.write_update("versioned", versioned(update, existing.version if existing else None)),
+            *store.leadership_writes(community, data.member_id, profile.get("role", "member")),
         ]
 
     def _member_updated(
         self, community: Community, event: PlatformEvent, counters: _Counters, shard: int, blind: bool
-    ) -> list[_Write] | None:
-        from cerchia.store.table import _member_identity, _Update, _versioned
+    ) -> list[Write] | None:
+        from cerchia.store.table import Update, member_identity, versioned
 
         data: MemberUpdated = event.data  # type: ignore[assignment]
         store, cid = self.store, community.community_id
         sets: dict[str, Any] = {
-            **_member_identity(cid, data.member_id),
+            **member_identity(cid, data.member_id),
             **data.changes(),
             "updated_at": keys.iso(event.occurred_at),
         }
         if blind:
             # a member we know; with a role, an active one (only they carry leadership)
             condition = "attribute_exists({pk})" + (" AND {status} = :active" if data.role is not None else "")
-            update = _Update(
+            update = Update(
                 keys.member(cid, data.member_id),
                 sets=sets,
                 adds={"version": 1},
                 condition=condition,
                 condition_values={":active": "active"} if data.role is not None else {},
             )
-            writes = [store._update("versioned", update)]
-            return writes + (store._leadership(community, data.member_id, data.role) if data.role is not None else [])
+            writes = [store.write_update("versioned", update)]
+            return writes + (
+                store.leadership_writes(community, data.member_id, data.role) if data.role is not None else []
+            )
         existing = store.get_member(cid, data.member_id)
         if existing is None:
             # Kept as provisional so that nothing is lost; member.joined turns it into a member.
             sets |= {"status": "provisional", "joined_at": keys.iso(event.occurred_at)}
-        update = _Update(keys.member(cid, data.member_id), sets=sets)
-        writes = [store._update("versioned", _versioned(update, existing.version if existing else None))]
+        update = Update(keys.member(cid, data.member_id), sets=sets)
+        writes = [store.write_update("versioned", versioned(update, existing.version if existing else None))]
         if data.role is not None and existing is not None and existing.status == "active":
-            writes += store._leadership(community, data.member_id, data.role)
+            writes += store.leadership_writes(community, data.member_id, data.role)
         return writes
 
     def _member_left(
         self, community: Community, event: PlatformEvent, counters: _Counters, shard: int, blind: bool
-    ) -> list[_Write] | None:
-        from cerchia.store.table import _member_identity, _Update, _versioned
+    ) -> list[Write] | None:
+        from cerchia.store.table import Update, member_identity, versioned
 
         data: MemberLeft = event.data  # type: ignore[assignment]
         store, cid = self.store, community.community_id
-        update = _Update(
+        update = Update(
             keys.member(cid, data.member_id),
             sets={
-                **_member_identity(cid, data.member_id),
+                **member_identity(cid, data.member_id),
                 "status": "left",
                 "left_at": keys.iso(event.occurred_at),
                 "updated_at": keys.iso(event.occurred_at),
@@ -350,26 +352,27 @@ class Projection:
             existing = store.get_member(cid, data.member_id)
             if existing and existing.status == "left":
                 return None
-            _versioned(update, existing.version if existing else None)
+            versioned(update, existing.version if existing else None)
         self._week(counters, community, event.occurred_at, shard, {"leaves": 1})
-        return [store._update("versioned", update), *store._leadership(community, data.member_id, "member")]
+        return [store.write_update("versioned", update), *store.leadership_writes(community, data.member_id, "member")]
 
     # ------------------------------------------------------------------ posts
     def _post_created(
         self, community: Community, event: PlatformEvent, counters: _Counters, shard: int, blind: bool
-    ) -> list[_Write] | None:
-        from cerchia.store.table import _instant, _post, _Update, _versioned
+    ) -> list[Write] | None:
+        from cerchia.clock import parse_instant as instant
+        from cerchia.store.table import Update, post_from_item, versioned
 
         data: PostCreated = event.data  # type: ignore[assignment]
         store, cid = self.store, community.community_id
-        existing = None if blind else store._get(keys.post(cid, data.post_id))
+        existing = None if blind else store.get(keys.post(cid, data.post_id))
         if existing and not existing.get("placeholder"):
             return None
         created_at = data.created_at or event.occurred_at
         week_key = rules.week_of(created_at, community.timezone)
         early = (existing or {}).get("early_replies", [])
         answers = sorted(
-            at for reply in early if reply["author_id"] != data.author_id and (at := _instant(reply["at"])) is not None
+            at for reply in early if reply["author_id"] != data.author_id and (at := instant(reply["at"])) is not None
         )
         deleted = bool((existing or {}).get("deleted"))
         known = (cid, data.author_id)
@@ -407,7 +410,7 @@ class Projection:
                         created_at + timedelta(hours=community.unanswered_after_hours), cid, data.post_id
                     ),
                 }
-        update = _Update(keys.post(cid, data.post_id), sets=sets, removes=removes)
+        update = Update(keys.post(cid, data.post_id), sets=sets, removes=removes)
         version = existing.get("version", 0) if existing else None
         self._week(counters, community, created_at, shard, {"posts": 1})
         self._member_week(counters, community, created_at, data.author_id, {"posts": 1, "activity": 1})
@@ -416,7 +419,7 @@ class Projection:
             self._member_week(
                 counters, community, created_at, data.author_id, {"replies_received": len(received)}, str(data.url)
             )
-        repliers = frozenset(_post(existing).repliers) if existing else frozenset()
+        repliers = frozenset(post_from_item(existing).repliers) if existing else frozenset()
         self._remember(
             self._post_facts,
             (cid, data.post_id),
@@ -424,18 +427,18 @@ class Projection:
         )
         # the name copied is the member's current one, or the transaction fails and is rebuilt with a read
         return [
-            store._update("versioned", _versioned(update, version)),
-            store._name_is(cid, data.author_id, author_name),
+            store.write_update("versioned", versioned(update, version)),
+            store.name_check(cid, data.author_id, author_name),
         ]
 
     def _post_deleted(
         self, community: Community, event: PlatformEvent, counters: _Counters, shard: int, blind: bool
-    ) -> list[_Write] | None:
-        from cerchia.store.table import _Update, _versioned
+    ) -> list[Write] | None:
+        from cerchia.store.table import Update, versioned
 
         data: PostDeleted = event.data  # type: ignore[assignment]
         store, cid = self.store, community.community_id
-        update = _Update(
+        update = Update(
             keys.post(cid, data.post_id),
             sets={"deleted": True, "deleted_at": keys.iso(event.occurred_at)},
             set_if_absent={"entity": "post", "community_id": cid, "post_id": data.post_id, "placeholder": True},
@@ -449,13 +452,13 @@ class Projection:
             existing = store.get_post(cid, data.post_id)
             if existing and existing.deleted:
                 return None
-            _versioned(update, existing.version if existing else None)
-        return [store._update("versioned", update)]
+            versioned(update, existing.version if existing else None)
+        return [store.write_update("versioned", update)]
 
     def _reply_created(
         self, community: Community, event: PlatformEvent, counters: _Counters, shard: int, blind: bool
-    ) -> list[_Write] | None:
-        from cerchia.store.table import _Update, _versioned
+    ) -> list[Write] | None:
+        from cerchia.store.table import Update, versioned
 
         data: ReplyCreated = event.data  # type: ignore[assignment]
         store, cid = self.store, community.community_id
@@ -467,11 +470,11 @@ class Projection:
             "author_id": data.author_id,
             "created_at": keys.iso(at),
         }
-        writes = [store._once(reply)]
+        writes = [store.write_once(reply)]
         facts = self._facts(cid, data.post_id, read=not blind)
         self._week(counters, community, at, shard, {"replies": 1})
         self._member_week(counters, community, at, data.author_id, {"activity": 1})
-        update = _Update(
+        update = Update(
             keys.post(cid, data.post_id), adds={"reply_count": 1, "repliers": {data.author_id}, "version": 1}
         )
         if facts is None:
@@ -486,7 +489,7 @@ class Projection:
                 {"author_id": data.author_id, "at": keys.iso(at)},
             ]
             writes.append(
-                store._update("versioned", _versioned(update, existing.get("version", 0) if existing else None))
+                store.write_update("versioned", versioned(update, existing.get("version", 0) if existing else None))
             )
             return writes
         new_replier = data.author_id not in facts.repliers
@@ -507,7 +510,7 @@ class Projection:
             update.removes = ["unanswered_pk", "unanswered_at", "due_pk", "due_at"]
             self._first_answer(counters, community, facts.created_at, seconds, shard)
         update.condition, update.condition_values = " AND ".join(conditions), values
-        writes.append(store._update("versioned", update))
+        writes.append(store.write_update("versioned", update))
         if facts.author_id != data.author_id:
             self._member_week(counters, community, at, facts.author_id, {"replies_received": 1}, facts.url)
         self._remember(
@@ -525,8 +528,8 @@ class Projection:
 
     def _reaction_added(
         self, community: Community, event: PlatformEvent, counters: _Counters, shard: int, blind: bool
-    ) -> list[_Write] | None:
-        from cerchia.store.table import _Update
+    ) -> list[Write] | None:
+        from cerchia.store.table import Update
 
         data: ReactionAdded = event.data  # type: ignore[assignment]
         store, cid = self.store, community.community_id
@@ -538,7 +541,7 @@ class Projection:
             "created_at": keys.iso(event.occurred_at),
         }
         facts = self._facts(cid, data.post_id, read=not blind)
-        update = _Update(
+        update = Update(
             keys.post(cid, data.post_id),
             adds={"reactions": 1, "points": 1, "version": 1},
             set_if_absent={"entity": "post", "community_id": cid, "post_id": data.post_id, "placeholder": True},
@@ -548,12 +551,12 @@ class Projection:
             self._member_week(
                 counters, community, event.occurred_at, facts.author_id, {"reactions_received": 1}, facts.url
             )
-        return [store._once(reaction), store._update("plain", update)]
+        return [store.write_once(reaction), store.write_update("plain", update)]
 
     # ------------------------------------------------------------------ what is known of posts
     def _facts(self, community_id: str, post_id: str, read: bool) -> PostFacts | None:
         """The post's author and creation (None: a placeholder or unknown), from this environment or a read."""
-        from cerchia.store.table import _post
+        from cerchia.store.table import post_from_item
 
         known = self._post_facts.get((community_id, post_id))
         if known is not None and not read:
@@ -562,7 +565,7 @@ class Projection:
         item = self.store.fetch(keys.post(community_id, post_id))
         if not item or item.get("placeholder"):
             return None
-        post = _post(item)
+        post = post_from_item(item)
         if post.created_at is None:
             return None
         facts = PostFacts(

@@ -18,7 +18,7 @@ from cerchia.errors import Conflict, Transient
 from cerchia.feedback import AddressStanding, Feedback, Recorded, after_feedback
 from cerchia.store import keys
 from cerchia.store.codec import to_item
-from cerchia.store.table import _Update, _versioned, _Write
+from cerchia.store.table import Update, Write, versioned
 
 HASH_PREFIX = "cerchia-suppression-v1:"
 # How long a counted bounce or complaint is remembered to recognise a redelivery (SNS and Lambda retry for hours).
@@ -54,13 +54,13 @@ def _suppression(item: dict[str, Any]) -> Suppression:
 
 
 def get_suppression(store: Any, address: str) -> Suppression | None:
-    item = store._get(keys.suppression(address_hash(address)))
+    item = store.get(keys.suppression(address_hash(address)))
     return _suppression(item) if item else None
 
 
 def is_suppressed(store: Any, address: str) -> bool:
     """Whether Cerchia must not email this address: one eventually consistent GetItem."""
-    item = store._get(keys.suppression(address_hash(address)), consistent=False)
+    item = store.get(keys.suppression(address_hash(address)), consistent=False)
     return bool(item and item.get("suppressed"))
 
 
@@ -78,7 +78,7 @@ def record_feedback(store: Any, feedback: Feedback, now: datetime) -> Recorded:
         "recorded_at": keys.iso(now),
         "expires_at": int((now + FEEDBACK_MEMORY).timestamp()),
     }
-    once = _Write(
+    once = Write(
         "once",
         {
             "Put": {
@@ -89,7 +89,7 @@ def record_feedback(store: Any, feedback: Feedback, now: datetime) -> Recorded:
         },
     )
     for _ in range(MAX_ATTEMPTS):
-        item = store._get(keys.suppression(hashed))
+        item = store.get(keys.suppression(hashed))
         current = _suppression(item) if item else None
         before = current.standing if current else AddressStanding()
         after = after_feedback(before, feedback)
@@ -102,9 +102,11 @@ def record_feedback(store: Any, feedback: Feedback, now: datetime) -> Recorded:
         newly_suppressed = after.suppressed and not before.suppressed
         if newly_suppressed:
             sets |= {"reason": after.reason, "suppressed_at": keys.iso(now)}
-        update = _versioned(_Update(keys.suppression(hashed), sets=sets), current.version if current else None)
+        update = versioned(Update(keys.suppression(hashed), sets=sets), current.version if current else None)
         try:
-            outcome = store._transact([once, store._update("versioned", update)], on_once_failed=lambda: "duplicate")
+            outcome = store.transact(
+                [once, store.write_update("versioned", update)], on_once_failed=lambda: "duplicate"
+            )
         except Conflict:
             continue
         if outcome == "duplicate":

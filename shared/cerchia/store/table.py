@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from cerchia.clock import parse_instant
 from cerchia.domain import rules
 from cerchia.domain.models import Community, Member, Post
 from cerchia.errors import AlreadyExists, Conflict, InvalidInput, NotFound, Transient
@@ -45,7 +46,7 @@ Guard = Literal["webhook", "once", "versioned", "plain"]
 
 
 @dataclass
-class _Write:
+class Write:
     """One transaction item and what its condition failing would mean."""
 
     guard: Guard
@@ -53,7 +54,7 @@ class _Write:
 
 
 @dataclass
-class _Update:
+class Update:
     """Builds an UpdateItem expression without ever colliding with DynamoDB's reserved words."""
 
     key: dict[str, str]
@@ -109,7 +110,7 @@ class _Update:
         return request
 
 
-def _versioned(update: _Update, version: int | None) -> _Update:
+def versioned(update: Update, version: int | None) -> Update:
     """Guard an update on the version read before it (optimistic concurrency)."""
     if version is None:
         update.condition = "attribute_not_exists({pk})"
@@ -118,10 +119,6 @@ def _versioned(update: _Update, version: int | None) -> _Update:
         update.condition_values = {":expected": version}
     update.adds["version"] = 1
     return update
-
-
-def _instant(raw: Any) -> datetime | None:
-    return datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
 
 
 @dataclass(frozen=True)
@@ -174,12 +171,12 @@ class Store:
         self._local.prefetched = items
 
     # ------------------------------------------------------------------ low level
-    def _get(self, key: dict[str, str], consistent: bool = True) -> dict[str, Any] | None:
-        response = self._call("get_item", TableName=self.table_name, Key=to_item(key), ConsistentRead=consistent)
+    def get(self, key: dict[str, str], consistent: bool = True) -> dict[str, Any] | None:
+        response = self.call("get_item", TableName=self.table_name, Key=to_item(key), ConsistentRead=consistent)
         item = response.get("Item")
         return from_item(item) if item else None
 
-    def _call(self, operation: str, **request: Any) -> Any:
+    def call(self, operation: str, **request: Any) -> Any:
         from botocore.exceptions import ClientError
 
         try:
@@ -205,7 +202,7 @@ class Store:
         }
         founder = {
             **keys.member(community.community_id, keys.FOUNDER),
-            **_member_identity(community.community_id, keys.FOUNDER),
+            **member_identity(community.community_id, keys.FOUNDER),
             "email": community.leader_email,
             "name": community.leader_name,
             "locale": community.locale,
@@ -220,9 +217,9 @@ class Store:
             "community_id": community.community_id,
             "name": community.name,
         }
-        self._transact(
+        self.transact(
             [
-                _Write(
+                Write(
                     "once",
                     {
                         "Put": {
@@ -232,26 +229,26 @@ class Store:
                         }
                     },
                 ),
-                _Write("plain", {"Put": {"TableName": self.table_name, "Item": to_item(registry)}}),
-                _Write("plain", {"Put": {"TableName": self.table_name, "Item": to_item(founder)}}),
+                Write("plain", {"Put": {"TableName": self.table_name, "Item": to_item(registry)}}),
+                Write("plain", {"Put": {"TableName": self.table_name, "Item": to_item(founder)}}),
             ],
             on_once_failed=lambda: _raise(AlreadyExists(f"Community {community.community_id} already exists.")),
         )
 
     def get_community(self, community_id: str) -> Community | None:
         try:
-            item = self._get(keys.community(community_id), consistent=False)
+            item = self.get(keys.community(community_id), consistent=False)
         except InvalidInput:
             return None  # an id no key can hold (far too long, say) names no community
-        return _community(item) if item else None
+        return community_from_item(item) if item else None
 
     def update_community_settings(self, community_id: str, settings: dict[str, Any]) -> None:
-        update = _Update(keys.community(community_id), sets=settings, condition="attribute_exists({pk})")
+        update = Update(keys.community(community_id), sets=settings, condition="attribute_exists({pk})")
         self.forget_community(community_id)
         try:
-            self._call("update_item", **update.expression(self.table_name))
+            self.call("update_item", **update.expression(self.table_name))
         except Exception as error:
-            if _code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 raise NotFound(community_id) from None
             raise
 
@@ -268,16 +265,16 @@ class Store:
         """Every community, from the registry partition (a Query, never a Scan)."""
         ids = [
             row["community_id"]
-            for row in self._query_all(
+            for row in self.query(
                 KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": to_value(keys.COMMUNITIES)}
             )
         ]
         return [community for community in (self.get_community(cid) for cid in ids) if community]
 
-    def _query_all(self, **request: Any) -> Iterable[dict[str, Any]]:
+    def query(self, **request: Any) -> Iterable[dict[str, Any]]:
         start: dict[str, Any] | None = None
         while True:
-            page = self._call(
+            page = self.call(
                 "query", TableName=self.table_name, **request, **({"ExclusiveStartKey": start} if start else {})
             )
             yield from (from_item(item) for item in page.get("Items", []))
@@ -287,32 +284,32 @@ class Store:
 
     # ------------------------------------------------------------------ members
     def get_member(self, community_id: str, member_id: str) -> Member | None:
-        item = self._get(keys.member(community_id, member_id))
-        return readable(_member, item, "member") if item else None
+        item = self.get(keys.member(community_id, member_id))
+        return readable(member_from_item, item, "member") if item else None
 
     def set_unsubscribed(self, community_id: str, member_id: str, unsubscribed: bool, now: datetime) -> None:
-        update = _Update(
+        update = Update(
             keys.member(community_id, member_id),
             sets={"unsubscribed": unsubscribed, "preferences_changed_at": keys.iso(now)},
             condition="attribute_exists({pk})",
         )
         try:
-            self._call("update_item", **update.expression(self.table_name))
+            self.call("update_item", **update.expression(self.table_name))
         except Exception as error:
-            if _code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 raise NotFound(member_id) from None
             raise
 
     def members(self, community_id: str) -> Iterable[Member]:
         """Every member row of a community (fan-out reads scale with members, as they must)."""
-        for item in self._query_all(
+        for item in self.query(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :m)",
             ExpressionAttributeValues={
                 ":pk": to_value(keys.community(community_id)["pk"]),
                 ":m": to_value(keys.members_prefix()),
             },
         ):
-            member = readable(_member, item, "member")
+            member = readable(member_from_item, item, "member")
             if member is not None:
                 yield member
 
@@ -332,11 +329,11 @@ class Store:
             "due_at": keys.due_at(due, kind, ref),
             "payload": payload or {},
         }
-        self._call("put_item", TableName=self.table_name, Item=to_item(item))
+        self.call("put_item", TableName=self.table_name, Item=to_item(item))
 
     def get_job(self, kind: str, ref: str) -> Job | None:
-        item = self._get(keys.job(kind, ref))
-        return _job(item) if item else None
+        item = self.get(keys.job(kind, ref))
+        return job_from_item(item) if item else None
 
     def due_jobs(self, now: datetime, limit: int = 100) -> list[Job]:
         """The first `limit` jobs whose instant has come, oldest first (a Query on the sparse due index)."""
@@ -349,23 +346,23 @@ class Store:
 
     def due_job_pages(self, now: datetime, page_size: int = 100) -> Iterable[Job]:
         """Every job due by `now`, oldest first, read a page at a time as the caller asks for more."""
-        for item in self._query_all(
+        for item in self.query(
             IndexName="due",
             KeyConditionExpression="due_pk = :due AND due_at <= :until",
             ExpressionAttributeValues={":due": to_value(keys.DUE), ":until": to_value(keys.due_until(now))},
             Limit=page_size,
         ):
-            job = readable(_job, item, "job")
+            job = readable(job_from_item, item, "job")
             if job is not None:
                 yield job
 
     def next_job_due(self) -> datetime | None:
         """When the first pending job is due (None: no job is pending); one key read from the due index."""
-        return self._earliest("due", "due_pk", keys.DUE, "due_at")
+        return self.earliest("due", "due_pk", keys.DUE, "due_at")
 
-    def _earliest(self, index: str, partition: str, value: str, sort_key: str) -> datetime | None:
+    def earliest(self, index: str, partition: str, value: str, sort_key: str) -> datetime | None:
         """The instant of the first item of a time-sorted index partition (None: it is empty)."""
-        page = self._call(
+        page = self.call(
             "query",
             TableName=self.table_name,
             IndexName=index,
@@ -389,9 +386,9 @@ class Store:
         }
         try:
             if next_due is None:
-                self._call("delete_item", TableName=self.table_name, Key=to_item(key), **condition)
+                self.call("delete_item", TableName=self.table_name, Key=to_item(key), **condition)
             else:
-                update = _Update(
+                update = Update(
                     key,
                     sets={
                         "due": keys.iso(next_due),
@@ -403,10 +400,10 @@ class Store:
                     condition="due_at = :seen",
                     condition_values={":seen": keys.due_at(job.due, job.kind, job.ref)},
                 )
-                self._call("update_item", **update.expression(self.table_name))
+                self.call("update_item", **update.expression(self.table_name))
             return True
         except Exception as error:
-            if _code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 return False
             raise
 
@@ -431,22 +428,22 @@ class Store:
 
     def _move_job(self, job: Job, sets: dict[str, Any]) -> bool:
         seen = keys.due_at(job.due, job.kind, job.ref)
-        update = _Update(
+        update = Update(
             keys.job(job.kind, job.ref), sets=sets, condition="due_at = :seen", condition_values={":seen": seen}
         )
         try:
-            self._call("update_item", **update.expression(self.table_name))
+            self.call("update_item", **update.expression(self.table_name))
             return True
         except Exception as error:
-            if _code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 return False
             raise
 
     def parked_jobs(self) -> list[Job]:
         """Every parked job, oldest due first (a Query on the due index's parked partition)."""
         return [
-            _job(item)
-            for item in self._query_all(
+            job_from_item(item)
+            for item in self.query(
                 IndexName="due",
                 KeyConditionExpression="due_pk = :parked",
                 ExpressionAttributeValues={":parked": to_value(keys.PARKED_JOBS)},
@@ -455,7 +452,7 @@ class Store:
 
     def requeue_job(self, kind: str, ref: str, now: datetime) -> Job | None:
         """Put a parked job back in the due work, due now with no failed attempts; None if it is not parked."""
-        update = _Update(
+        update = Update(
             keys.job(kind, ref),
             sets={"due_pk": keys.DUE, "due": keys.iso(now), "due_at": keys.due_at(now, kind, ref), "attempts": 0},
             removes=["parked_at"],
@@ -463,20 +460,20 @@ class Store:
             condition_values={":parked": keys.PARKED_JOBS},
         )
         try:
-            self._call("update_item", **update.expression(self.table_name))
+            self.call("update_item", **update.expression(self.table_name))
         except Exception as error:
-            if _code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 return None
             raise
         return self.get_job(kind, ref)
 
     # ------------------------------------------------------------------ posts
     def get_post(self, community_id: str, post_id: str) -> Post | None:
-        item = self._get(keys.post(community_id, post_id))
-        return _post(item) if item else None
+        item = self.get(keys.post(community_id, post_id))
+        return post_from_item(item) if item else None
 
     def recent_posts(self, community_id: str, limit: int = 10) -> list[Post]:
-        page = self._call(
+        page = self.call(
             "query",
             TableName=self.table_name,
             IndexName="timeline",
@@ -485,7 +482,7 @@ class Store:
             ScanIndexForward=False,
             Limit=limit,
         )
-        posts = (readable(_post, from_item(item), "post") for item in page.get("Items", []))
+        posts = (readable(post_from_item, from_item(item), "post") for item in page.get("Items", []))
         return [post for post in posts if post is not None]
 
     def week_counters(self, community_id: str, week_key: str) -> dict[str, Any]:
@@ -493,7 +490,7 @@ class Store:
         totals: dict[str, Any] = {}
         active: set[str] = set()
         posters: set[str] = set()
-        for item in self._query_all(
+        for item in self.query(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :week)",
             ExpressionAttributeValues={
                 ":pk": to_value(keys.community(community_id)["pk"]),
@@ -516,7 +513,7 @@ class Store:
         key = keys.member(community_id, member_id)
         if (key["pk"], key["sk"]) in self.prefetched:
             return str((self.prefetched[(key["pk"], key["sk"])] or {}).get("name") or "") or None
-        response = self._call(
+        response = self.call(
             "get_item",
             TableName=self.table_name,
             Key=to_item(keys.member(community_id, member_id)),
@@ -529,7 +526,7 @@ class Store:
     def refresh_author_name(self, community_id: str, member_id: str, name: str) -> int:
         """Write a member's new name on their posts still waiting for an answer (what the nudges show)."""
         changed = 0
-        for post in self._query_all(
+        for post in self.query(
             IndexName="due",
             KeyConditionExpression="due_pk = :waiting",
             FilterExpression="author_id = :author AND (attribute_not_exists(author_name) OR author_name <> :name)",
@@ -539,17 +536,17 @@ class Store:
                 ":name": to_value(name),
             },
         ):
-            update = _Update(
+            update = Update(
                 keys.post(community_id, str(post["post_id"])),
                 sets={"author_name": name},
                 condition="attribute_exists({pk}) AND author_id = :author",
                 condition_values={":author": member_id},
             )
             try:
-                self._call("update_item", **update.expression(self.table_name))
+                self.call("update_item", **update.expression(self.table_name))
                 changed += 1
             except Exception as error:
-                if _code(error) != "ConditionalCheckFailedException":
+                if error_code(error) != "ConditionalCheckFailedException":
                     raise
         return changed
 
@@ -585,13 +582,13 @@ class Store:
             community = self.get_community(community_id)
         else:
             try:
-                read = self._batch_read(wanted)
+                read = self.batch_get(wanted)
             except InvalidInput:
                 return None  # an id no key can hold (far too long, say) names no community
             found = {(item["pk"], item["sk"]): item for item in read}
             self.prefetched = {(key["pk"], key["sk"]): found.get((key["pk"], key["sk"])) for key in wanted[1:]}
             meta = found.get((wanted[0]["pk"], wanted[0]["sk"]))
-            community = _community(meta) if meta else None
+            community = community_from_item(meta) if meta else None
         if community is not None:
             self._communities[community_id] = (now, community)
         return community
@@ -612,11 +609,11 @@ class Store:
             return [keys.post(community_id, data["post_id"])]
         return []
 
-    def _batch_read(self, wanted: list[dict[str, str]]) -> list[dict[str, Any]]:
+    def batch_get(self, wanted: list[dict[str, str]]) -> list[dict[str, Any]]:
         request: dict[str, Any] = {self.table_name: {"Keys": [to_item(key) for key in wanted], "ConsistentRead": True}}
         found: list[dict[str, Any]] = []
         for attempt in range(MAX_ATTEMPTS):
-            response = self._call("batch_get_item", RequestItems=request)
+            response = self.call("batch_get_item", RequestItems=request)
             found += [from_item(item) for item in response.get("Responses", {}).get(self.table_name, [])]
             request = response.get("UnprocessedKeys") or {}
             if not request:
@@ -627,12 +624,12 @@ class Store:
     def fetch(self, key: dict[str, str]) -> dict[str, Any] | None:
         """An item, from what was read with the community for this event when it was, else a read."""
         found = self.prefetched.get((key["pk"], key["sk"]), _MISSING)
-        return self._get(key) if found is _MISSING else found
+        return self.get(key) if found is _MISSING else found
 
     def forget_community(self, community_id: str) -> None:
         self._communities.pop(community_id, None)
 
-    def _transact(self, writes: list[_Write], on_once_failed: Any = None) -> Any:
+    def transact(self, writes: list[Write], on_once_failed: Any = None) -> Any:
         """Run writes as one transaction. Returns 'stored', or 'duplicate' when the webhook-id exists.
 
         Raises Contended (TransactionConflict: retry the same writes) or Conflict (a condition failed).
@@ -643,10 +640,10 @@ class Store:
             if len(writes) == 1:
                 self._single(writes[0])
             else:
-                self._call("transact_write_items", TransactItems=[w.operation for w in writes])
+                self.call("transact_write_items", TransactItems=[w.operation for w in writes])
             return "stored"
         except ClientError as error:
-            code = _code(error)
+            code = error_code(error)
             reasons: list[Any]
             if code == "ConditionalCheckFailedException":
                 reasons = [{"Code": "ConditionalCheckFailed"}]
@@ -671,15 +668,15 @@ class Store:
             raise Contended("Another transaction held one of these records.")
         raise Transient("DynamoDB cancelled the transaction: " + ", ".join(r.get("Code", "?") for r in reasons))
 
-    def _single(self, write: _Write) -> None:
+    def _single(self, write: Write) -> None:
         ((kind, request),) = write.operation.items()
         operation = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}[kind]
-        self._call(operation, **request)
+        self.call(operation, **request)
 
-    def _update(self, guard: Guard, update: _Update) -> _Write:
-        return _Write(guard, {"Update": update.expression(self.table_name)})
+    def write_update(self, guard: Guard, update: Update) -> Write:
+        return Write(guard, {"Update": update.expression(self.table_name)})
 
-    def _name_is(self, community_id: str, member_id: str, name: str | None) -> _Write:
+    def name_check(self, community_id: str, member_id: str, name: str | None) -> Write:
         """A ConditionCheck that the member's name is still `name` (None: no name, or no member row)."""
         check: dict[str, Any] = {
             "TableName": self.table_name,
@@ -689,11 +686,11 @@ class Store:
         }
         if name:
             check["ExpressionAttributeValues"] = {":n": to_value(name)}
-        return _Write("versioned", {"ConditionCheck": check})
+        return Write("versioned", {"ConditionCheck": check})
 
-    def _once(self, item: dict[str, Any]) -> _Write:
+    def write_once(self, item: dict[str, Any]) -> Write:
         """A Put that only a first delivery makes (a reply, a reaction: never counted twice)."""
-        return _Write(
+        return Write(
             "once",
             {
                 "Put": {
@@ -706,32 +703,32 @@ class Store:
 
     def activity_writes(
         self, community: Community, at: datetime, member_id: str, counters: dict[str, int]
-    ) -> list[_Write]:
+    ) -> list[Write]:
         """Counter updates for the week of `at`: the community's (one shard) and the member's, marked active."""
         import zlib
 
         week_key = rules.week_of(at, community.timezone)
         shard = zlib.crc32(member_id.encode()) % keys.WEEK_SHARDS
-        shard_update = _Update(
+        shard_update = Update(
             keys.week_shard(community.community_id, week_key, shard),
             adds=dict(counters),
             sets={"entity": "week", "week": week_key},
         )
-        member_update = _Update(
+        member_update = Update(
             keys.member_week(community.community_id, week_key, member_id),
             adds={"activity": 1},
             sets={"entity": "member-week", "week": week_key, "member_id": member_id},
         )
-        return [self._update("plain", shard_update), self._update("plain", member_update)]
+        return [self.write_update("plain", shard_update), self.write_update("plain", member_update)]
 
-    def _leadership(self, community: Community, member_id: str, role: str) -> list[_Write]:
+    def leadership_writes(self, community: Community, member_id: str, role: str) -> list[Write]:
         """Keep the community's set of leader ids in step with a member's role."""
         is_leader = member_id in community.leader_ids
         if (role == "leader") == is_leader:
             return []
         operation = "ADD" if role == "leader" else "DELETE"
         return [
-            _Write(
+            Write(
                 "plain",
                 {
                     "Update": {
@@ -760,7 +757,7 @@ class Store:
         """
         key = keys.ledger(kind, community_id, recipient, period)
         claim = EmailClaim(key=key, claim_id=uuid.uuid4().hex)
-        update = _Update(
+        update = Update(
             key,
             sets={
                 "entity": "email",
@@ -776,12 +773,12 @@ class Store:
             condition_values={":sending": "sending", ":now": keys.iso(now)},
         )
         try:
-            self._call("update_item", **update.expression(self.table_name))
+            self.call("update_item", **update.expression(self.table_name))
             return claim
         except Exception as error:
-            if _code(error) != "ConditionalCheckFailedException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
-        current = self._get(key) or {}
+        current = self.get(key) or {}
         if current.get("status") in ("sent", "refused"):
             return None
         raise Transient("Another worker is sending this email right now; retry after its lease.")
@@ -794,19 +791,19 @@ class Store:
         self._settle_email(claim, {"status": "refused", "refused_at": keys.iso(now), "refusal": reason[:200]}, now)
 
     def _settle_email(self, claim: EmailClaim, sets: dict[str, Any], now: datetime) -> None:
-        update = _Update(
+        update = Update(
             claim.key,
             sets={**sets, "expires_at": int((now + LEDGER_RETENTION).timestamp())},
             removes=["lease_until"],
             condition="{claim_id} = :claim",
             condition_values={":claim": claim.claim_id},
         )
-        self._call("update_item", **update.expression(self.table_name))
+        self.call("update_item", **update.expression(self.table_name))
 
     def release_email(self, claim: EmailClaim) -> None:
         """Give a claim back after a failed send, so a retry may send it."""
         try:
-            self._call(
+            self.call(
                 "delete_item",
                 TableName=self.table_name,
                 Key=to_item(claim.key),
@@ -814,11 +811,11 @@ class Store:
                 ExpressionAttributeValues={":claim": to_value(claim.claim_id)},
             )
         except Exception as error:
-            if _code(error) != "ConditionalCheckFailedException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
 
     def email_status(self, kind: str, community_id: str, recipient: str, period: str) -> str | None:
-        item = self._get(keys.ledger(kind, community_id, recipient, period))
+        item = self.get(keys.ledger(kind, community_id, recipient, period))
         return item.get("status") if item else None
 
 
@@ -826,36 +823,36 @@ def _raise(error: Exception) -> Any:
     raise error
 
 
-def _code(error: Exception) -> str:
+def error_code(error: Exception) -> str:
     response = getattr(error, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
 
 
-def _member_identity(community_id: str, member_id: str) -> dict[str, str]:
+def member_identity(community_id: str, member_id: str) -> dict[str, str]:
     return {"entity": "member", "community_id": community_id, "member_id": member_id}
 
 
 _MISSING: Any = object()
 
 
-def _community(item: dict[str, Any]) -> Community:
+def community_from_item(item: dict[str, Any]) -> Community:
     return Community.model_validate({**item, "leader_ids": frozenset(item.get("leader_ids", ()))})
 
 
-def _member(item: dict[str, Any]) -> Member:
+def member_from_item(item: dict[str, Any]) -> Member:
     return Member.model_validate({**item, "role": item.get("role") or "member"})
 
 
-def _post(item: dict[str, Any]) -> Post:
+def post_from_item(item: dict[str, Any]) -> Post:
     return Post.model_validate({**item, "repliers": frozenset(item.get("repliers", ()))})
 
 
-def _job(item: dict[str, Any]) -> Job:
+def job_from_item(item: dict[str, Any]) -> Job:
     return Job(
         kind=item["kind"],
         ref=item["ref"],
         community_id=item["community_id"],
-        due=_instant(item["due"]) or datetime.min,
+        due=parse_instant(item["due"]) or datetime.min,
         payload=item.get("payload") or {},
         attempts=int(item.get("attempts") or 0),
         last_error=str(item.get("last_error") or ""),
@@ -865,7 +862,7 @@ def _job(item: dict[str, Any]) -> Job:
 
 def member_from_image(image: dict[str, Any]) -> Member:
     """A member from a stream record's NewImage (DynamoDB JSON)."""
-    return _member(from_item(image))
+    return member_from_item(from_item(image))
 
 
 _client_wrapper: Any = None

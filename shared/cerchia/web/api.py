@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
+from cerchia.domain.access import authenticate_leader
+from cerchia.domain.models import Community
 from cerchia.domain.polls import ApiError
 from cerchia.errors import InvalidInput, NotFound, Transient, Unauthorized
+from cerchia.store import get_store
+
+
+def leader_community(community_id: str, authorization: str | None) -> Community:
+    """The community whose API key is presented; Unauthorized otherwise (an unknown community too)."""
+    return authenticate_leader(get_store().get_community(community_id), authorization)
 
 
 def json_answer(status: int, body: ApiError) -> Response:
