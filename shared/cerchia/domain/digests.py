@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 
 from cerchia.domain import rules
+from cerchia.domain.cards import PollCard, PollOption
 from cerchia.domain.models import FOUNDER, Community, Member
 
 # UTC+14 (Line Islands): the first place on Earth where any given local hour comes.
@@ -490,35 +491,6 @@ def bar_heights(values: Sequence[float | None], tallest: int = 40, scale: float 
 
 
 # ------------------------------------------------------------------------------ polls
-
-
-class PollOption(BaseModel):
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    label: str
-    votes: int = 0
-    share: float = 0.0  # of ballots, 0..1
-    url: str = ""
-
-
-class PollCard(BaseModel):
-    """A poll as the digest shows it: results with bars (closed) or one button per option (open)."""
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    poll_id: str = ""
-    question: str
-    kind: str = "single"
-    options: list[PollOption]
-    ballots: int = 0
-    eligible: int = 0
-    url: str = ""  # the ballot page (multiple choice, or any poll without per-option links)
-    voted: bool = False  # open polls: this member answered already (and may change it until close)
-    closed_at: datetime | None = None
-
-    @property
-    def participation(self) -> float | None:
-        return self.ballots / self.eligible if self.eligible else None
 
 
 def poll_card(poll: Mapping[str, Any]) -> PollCard | None:
