@@ -10,7 +10,7 @@ from cerchia import clock
 from cerchia.domain.members import ImportAnswer, ImportRequest
 from cerchia.domain.polls import ApiError
 from cerchia.errors import InvalidInput, Unauthorized
-from cerchia.members import erase_member, import_members, member_record
+from cerchia.members.service import erase_member, import_members, member_record
 from cerchia.web.api import answer_domain_errors, leader_community
 from cerchia.web.api import json_answer as _json
 

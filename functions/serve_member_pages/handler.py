@@ -6,7 +6,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
-from cerchia.pages import unsubscribe
+from cerchia.preferences.unsubscribe import unsubscribe
 from cerchia.web.pages import as_response, form_fields, locale_of, unreadable_form
 
 logger = Logger()

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
 from cerchia.errors import Transient
-from cerchia.preferences import save, show
+from cerchia.preferences.service import save, show
 from cerchia.web.pages import as_response, form_fields, locale_of, unreadable_form
 
 logger = Logger()

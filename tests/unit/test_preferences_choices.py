@@ -7,8 +7,8 @@ import pytest
 from cerchia.domain.models import Community, Member
 from cerchia.domain.preferences import Choices, current_choices, parse_choices
 from cerchia.errors import InvalidInput
-from cerchia.pages import is_unsubscribe_request
-from cerchia.preferences import _form
+from cerchia.preferences.pages import choices_page
+from cerchia.preferences.unsubscribe import is_unsubscribe_request
 from cerchia.web.pages import browser_locale, form_fields
 from preferences_support import checked, selected
 
@@ -70,7 +70,7 @@ def test_current_choices_read_the_member_and_fall_back_to_the_community_language
 def test_the_page_checks_the_current_choices_and_escapes_names():
     choices = Choices(emails=True, digest="biweekly", polls=False, locale="en")
 
-    page = _form(COMMUNITY, MEMBER, choices)
+    page = choices_page(COMMUNITY, MEMBER, choices)
 
     assert page.status == 200
     assert (checked(page.html, "digest"), checked(page.html, "polls"), checked(page.html, "locale")) == (
@@ -86,7 +86,7 @@ def test_the_page_checks_the_current_choices_and_escapes_names():
 def test_a_leader_sees_nudges_and_quiet_hours_in_their_time_zone_in_italian():
     choices = Choices(emails=True, digest="weekly", polls=True, locale="it", nudges=False, quiet_hours=(22, 6))
 
-    page = _form(COMMUNITY, LEADER, choices, saved=True)
+    page = choices_page(COMMUNITY, LEADER, choices, saved=True)
 
     assert checked(page.html, "nudges") == "off"
     assert (selected(page.html, "quiet_start"), selected(page.html, "quiet_end")) == ("22", "6")
@@ -96,7 +96,7 @@ def test_a_leader_sees_nudges_and_quiet_hours_in_their_time_zone_in_italian():
 
 
 def test_a_leader_who_never_chose_sees_the_default_quiet_hours():
-    page = _form(COMMUNITY, LEADER, current_choices(LEADER, COMMUNITY))
+    page = choices_page(COMMUNITY, LEADER, current_choices(LEADER, COMMUNITY))
 
     assert (selected(page.html, "quiet_start"), selected(page.html, "quiet_end")) == ("21", "8")
 
@@ -126,6 +126,6 @@ def test_browser_language_decides_pages_for_broken_links():
 def test_equal_quiet_hours_are_explained_on_the_page():
     choices = current_choices(LEADER, COMMUNITY)
 
-    page = _form(COMMUNITY, LEADER, choices, 400, problems={"quiet_end": "different from the start"})
+    page = choices_page(COMMUNITY, LEADER, choices, 400, problems={"quiet_end": "different from the start"})
 
     assert page.status == 400 and "Choose two different hours, from 00:00 to 23:00." in page.html

@@ -11,10 +11,14 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from cerchia.domain.models import Community, Member
+from cerchia import aws, links
+from cerchia.domain.models import FOUNDER, Community, Member
 from cerchia.errors import InvalidLink
+from cerchia.mail.compose import public_url
+from cerchia.store import console as console_store
+from cerchia.store import get_store
 
 LINK_PURPOSE = "console-link"
 SESSION_PURPOSE = "console-session"
@@ -37,17 +41,13 @@ class Session:
 
 def is_leader(community: Community | None, member: Member | None) -> bool:
     """Whether the member leads the community now (an active member with the leader role)."""
-    from cerchia.store import keys
-
     if community is None or member is None or member.status != "active" or member.role != "leader":
         return False
-    return member.member_id == keys.FOUNDER or member.member_id in community.leader_ids
+    return member.member_id == FOUNDER or member.member_id in community.leader_ids
 
 
 def issue_link(community_id: str, leader_id: str, now: datetime, lifetime: timedelta = SIGN_IN_LINK_LIFETIME) -> str:
     """The path `/l/open/{token}` of a fresh single-use link (nothing is written until it is used)."""
-    from cerchia import aws, links
-
     link_id = secrets.token_urlsafe(12)
     expires_at = now + lifetime
     token = links.sign(aws.link_secret(), LINK_PURPOSE, {"c": community_id, "l": leader_id, "j": link_id}, expires_at)
@@ -56,17 +56,11 @@ def issue_link(community_id: str, leader_id: str, now: datetime, lifetime: timed
 
 def email_link(community_id: str, leader_id: str, now: datetime) -> str:
     """An absolute "Open your console" link for an email to a leader."""
-    from cerchia.mail.compose import public_url
-
     return public_url(issue_link(community_id, leader_id, now, EMAIL_LINK_LIFETIME))
 
 
 def link_claims(token: str, now: datetime) -> tuple[str, str, str, datetime]:
     """(community, leader, link id, expiry) of a well-signed, unexpired link; InvalidLink otherwise. Uses nothing."""
-    from datetime import UTC
-
-    from cerchia import aws, links
-
     claims = links.verify(aws.link_secret(), LINK_PURPOSE, token, now)
     try:
         return str(claims["c"]), str(claims["l"]), str(claims["j"]), datetime.fromtimestamp(claims["exp"], UTC)
@@ -76,10 +70,6 @@ def link_claims(token: str, now: datetime) -> tuple[str, str, str, datetime]:
 
 def open_session(token: str, now: datetime) -> tuple[Session, str]:
     """Use a link once and start a session: (session, cookie value). InvalidLink if the link cannot open one."""
-    from cerchia import aws, links
-    from cerchia.store import console as console_store
-    from cerchia.store import get_store
-
     community_id, leader_id, link_id, link_expires_at = link_claims(token, now)
     store = get_store()
     community = store.get_community(community_id)
@@ -96,10 +86,6 @@ def open_session(token: str, now: datetime) -> tuple[Session, str]:
 
 def current_session(cookies: dict[str, str], now: datetime) -> Session | None:
     """The session the cookie names, if it is signed, unexpired and still in the table."""
-    from cerchia import aws, links
-    from cerchia.store import console as console_store
-    from cerchia.store import get_store
-
     value = cookies.get(COOKIE)
     if not value:
         return None
@@ -118,9 +104,6 @@ def csrf_matches(session: Session, presented: str | None) -> bool:
 
 
 def end_session(session: Session) -> None:
-    from cerchia.store import console as console_store
-    from cerchia.store import get_store
-
     console_store.delete_session(get_store(), session.session_id)
 
 
@@ -138,9 +121,6 @@ def cleared_cookie(secure: bool) -> str:
 
 def link_is_usable(token: str, now: datetime) -> bool:
     """Whether a link would open a session (signed, unexpired, not used yet). Reads only."""
-    from cerchia.store import console as console_store
-    from cerchia.store import get_store
-
     try:
         link_id = link_claims(token, now)[2]
     except InvalidLink:

@@ -8,13 +8,29 @@ without it, or with another session's, nothing changes and the answer is 403.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cerchia.console import service
-from cerchia.console.sessions import Session
+from cerchia.console import overview, polls, service
+from cerchia.console.sessions import (
+    Session,
+    cleared_cookie,
+    csrf_matches,
+    current_session,
+    end_session,
+    link_is_usable,
+    session_cookie,
+)
+from cerchia.console.sessions import open_session as start_session
+from cerchia.domain.models import Community, Member
+from cerchia.domain.polls import tally
 from cerchia.errors import InvalidLink, NotFound, Transient
+from cerchia.i18n import translator
+from cerchia.rendering import render
+from cerchia.store import console as console_store
+from cerchia.store import get_store
 from cerchia.web.pages import SECURITY_HEADERS
 
 SIGN_IN = "/l/sign-in"
@@ -57,17 +73,12 @@ def see_other(location: str, cookies: list[str] | None = None) -> Reply:
 
 
 def _render(template: str, locale: str, status: int = 200, **context: Any) -> Reply:
-    from cerchia.i18n import translator
-    from cerchia.rendering import render
-
     context.setdefault("community_name", "")
     context.setdefault("title", translator(locale)(f"console.title.{template.removesuffix('.html')}"))
     return Reply(status, render(f"pages/console/{template}", locale, **context))
 
 
 def _message(locale: str, status: int, key: str, sign_in_link: bool = True, community_name: str = "") -> Reply:
-    from cerchia.i18n import translator
-
     t = translator(locale)
     return _render(
         "message.html",
@@ -82,36 +93,15 @@ def _message(locale: str, status: int, key: str, sign_in_link: bool = True, comm
 
 # ---------------------------------------------------------------------- routing
 
-_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
-    (method, re.compile(f"^{pattern}$"), name)
-    for method, pattern, name in [
-        ("GET", "/l/sign-in", "sign_in_form"),
-        ("POST", "/l/sign-in", "sign_in_request"),
-        ("GET", "/l/sign-in/sent", "sign_in_sent"),
-        ("GET", "/l/open/(?P<token>[^/]+)", "open_form"),
-        ("POST", "/l/open/(?P<token>[^/]+)", "open_session"),
-        ("POST", "/l/sign-out", "sign_out"),
-        ("GET", "/l/(?P<cid>[^/]+)", "home"),
-        ("POST", "/l/(?P<cid>[^/]+)/posts/(?P<post_id>[^/]+)/(?P<action>claim|dismiss)", "settle_post"),
-        ("GET", "/l/(?P<cid>[^/]+)/polls/new", "poll_form"),
-        ("POST", "/l/(?P<cid>[^/]+)/polls/new", "poll_create"),
-        ("GET", "/l/(?P<cid>[^/]+)/polls/(?P<poll_id>[^/]+)", "poll_page"),
-        ("POST", "/l/(?P<cid>[^/]+)/polls/(?P<poll_id>[^/]+)/(?P<action>cancel|close)", "poll_action"),
-        ("GET", "/l/(?P<cid>[^/]+)/settings", "settings_form"),
-        ("POST", "/l/(?P<cid>[^/]+)/settings", "settings_save"),
-        ("POST", "/l/(?P<cid>[^/]+)/settings/webhook-secret", "rotate_secret"),
-    ]
-]
-
 
 def respond(request: Request, now: datetime) -> Reply:
     """The answer to one console request."""
     path = request.path.rstrip("/") or "/"
-    for method, pattern, name in _ROUTES:
+    for method, pattern, handler in _ROUTES:
         found = pattern.match(path)
         if found and method == request.method:
             try:
-                return _HANDLERS[name](request, now, **found.groupdict())
+                return handler(request, now, **found.groupdict())
             except Transient:
                 return _message(request.browser_locale, 503, "busy", sign_in_link=False)
     return _message(request.browser_locale, 404, "not_found")
@@ -134,27 +124,20 @@ def sign_in_sent(request: Request, now: datetime) -> Reply:
 
 
 def open_form(request: Request, now: datetime, token: str) -> Reply:
-    from cerchia.console.sessions import link_is_usable
-
     if not link_is_usable(token, now):
         return _message(request.browser_locale, 403, "link_invalid")
     return _render("open.html", request.browser_locale)
 
 
 def open_session(request: Request, now: datetime, token: str) -> Reply:
-    from cerchia.console.sessions import open_session as start
-    from cerchia.console.sessions import session_cookie
-
     try:
-        session, cookie = start(token, now)
+        session, cookie = start_session(token, now)
     except InvalidLink:
         return _message(request.browser_locale, 403, "link_invalid")
     return see_other(f"/l/{session.community_id}", [session_cookie(cookie, request.secure)])
 
 
 def sign_out(request: Request, now: datetime) -> Reply:
-    from cerchia.console.sessions import cleared_cookie, csrf_matches, current_session, end_session
-
     session = current_session(request.cookies, now)
     if session is None or not csrf_matches(session, request.form.get("csrf")):
         return _message(request.browser_locale, 403, "forbidden")
@@ -168,8 +151,8 @@ def sign_out(request: Request, now: datetime) -> Reply:
 @dataclass(frozen=True)
 class _Leader:
     session: Session
-    community: Any
-    member: Any
+    community: Community
+    member: Member
     locale: str
 
     def page(self, template: str, status: int = 200, **context: Any) -> Reply:
@@ -187,8 +170,6 @@ class _Leader:
 
 def _leader(request: Request, now: datetime, cid: str) -> _Leader | Reply:
     """The session's leader for this community, or the answer that refuses the request."""
-    from cerchia.console.sessions import cleared_cookie, csrf_matches, current_session, end_session
-
     session = current_session(request.cookies, now)
     if session is None:
         if request.method == "GET":
@@ -208,16 +189,10 @@ def _leader(request: Request, now: datetime, cid: str) -> _Leader | Reply:
 
 
 def _flash(leader: _Leader) -> dict[str, Any]:
-    from cerchia.store import console as console_store
-    from cerchia.store import get_store
-
     return console_store.take_flash(get_store(), leader.session.session_id) or {}
 
 
 def _set_flash(leader: _Leader, flash: dict[str, Any]) -> None:
-    from cerchia.store import console as console_store
-    from cerchia.store import get_store
-
     console_store.set_flash(get_store(), leader.session.session_id, flash)
 
 
@@ -226,7 +201,7 @@ def home(request: Request, now: datetime, cid: str) -> Reply:
     if isinstance(leader, Reply):
         return leader
     flash = _flash(leader)
-    return leader.page("home.html", overview=service.overview(leader.community, leader.member, now), flash=flash)
+    return leader.page("home.html", overview=overview.overview(leader.community, leader.member, now), flash=flash)
 
 
 def settle_post(request: Request, now: datetime, cid: str, post_id: str, action: str) -> Reply:
@@ -243,7 +218,7 @@ def poll_form(request: Request, now: datetime, cid: str) -> Reply:
     if isinstance(leader, Reply):
         return leader
     flash = _flash(leader)
-    values = flash.get("values") or service.default_poll_form(leader.community, now)
+    values = flash.get("values") or polls.default_poll_form(leader.community, now)
     return leader.page("poll_new.html", 200, values=values, errors=flash.get("errors") or {})
 
 
@@ -251,7 +226,7 @@ def poll_create(request: Request, now: datetime, cid: str) -> Reply:
     leader = _leader(request, now, cid)
     if isinstance(leader, Reply):
         return leader
-    outcome = service.create_poll_from_form(leader.community, request.form, now)
+    outcome = polls.create_poll_from_form(leader.community, request.form, now)
     if isinstance(outcome, service.FormProblems):
         _set_flash(leader, {"values": outcome.values, "errors": outcome.errors})
         return see_other(f"/l/{cid}/polls/new")
@@ -260,19 +235,17 @@ def poll_create(request: Request, now: datetime, cid: str) -> Reply:
 
 
 def poll_page(request: Request, now: datetime, cid: str, poll_id: str) -> Reply:
-    from cerchia.domain.polls import tally
-
     leader = _leader(request, now, cid)
     if isinstance(leader, Reply):
         return leader
     try:
-        poll = service.get_poll(leader.community, poll_id)
+        poll = polls.get_poll(leader.community, poll_id)
     except NotFound:
         return _message(leader.locale, 404, "poll_not_found", sign_in_link=False, community_name=leader.community.name)
     return leader.page(
         "poll.html",
         poll=poll,
-        poll_status=service.poll_status(poll, now),
+        poll_status=polls.poll_status(poll, now),
         tally=tally(poll),
         sends=service.local_time(poll.send_at, leader.community.timezone),
         closes=service.local_time(poll.close_at, leader.community.timezone),
@@ -286,10 +259,10 @@ def poll_action(request: Request, now: datetime, cid: str, poll_id: str, action:
         return leader
     try:
         if action == "cancel":
-            done = service.cancel_poll(leader.community, poll_id)
+            done = polls.cancel_poll(leader.community, poll_id)
             _set_flash(leader, {"notice": "console.poll.cancelled" if done else "console.poll.not_changed"})
             return see_other(f"/l/{cid}" if done else f"/l/{cid}/polls/{poll_id}")
-        done = service.close_poll_now(leader.community, poll_id, now)
+        done = polls.close_poll_now(leader.community, poll_id, now)
     except NotFound:
         return _message(leader.locale, 404, "poll_not_found", sign_in_link=False, community_name=leader.community.name)
     _set_flash(leader, {"notice": "console.poll.closing" if done else "console.poll.not_changed"})
@@ -331,11 +304,24 @@ def rotate_secret(request: Request, now: datetime, cid: str) -> Reply:
     return see_other(f"/l/{cid}/settings")
 
 
-_HANDLERS: dict[str, Any] = {
-    name: globals()[name]
-    for name in (
-        "sign_in_form", "sign_in_request", "sign_in_sent", "open_form", "open_session", "sign_out", "home",
-        "settle_post", "poll_form", "poll_create", "poll_page", "poll_action", "settings_form", "settings_save",
-        "rotate_secret",
-    )
-}  # fmt: skip
+# ---------------------------------------------------------------------- routes (below the handlers they name)
+
+Handler = Callable[..., Reply]
+_PATHS: list[tuple[str, str, Handler]] = [
+    ("GET", "/l/sign-in", sign_in_form),
+    ("POST", "/l/sign-in", sign_in_request),
+    ("GET", "/l/sign-in/sent", sign_in_sent),
+    ("GET", "/l/open/(?P<token>[^/]+)", open_form),
+    ("POST", "/l/open/(?P<token>[^/]+)", open_session),
+    ("POST", "/l/sign-out", sign_out),
+    ("GET", "/l/(?P<cid>[^/]+)", home),
+    ("POST", "/l/(?P<cid>[^/]+)/posts/(?P<post_id>[^/]+)/(?P<action>claim|dismiss)", settle_post),
+    ("GET", "/l/(?P<cid>[^/]+)/polls/new", poll_form),
+    ("POST", "/l/(?P<cid>[^/]+)/polls/new", poll_create),
+    ("GET", "/l/(?P<cid>[^/]+)/polls/(?P<poll_id>[^/]+)", poll_page),
+    ("POST", "/l/(?P<cid>[^/]+)/polls/(?P<poll_id>[^/]+)/(?P<action>cancel|close)", poll_action),
+    ("GET", "/l/(?P<cid>[^/]+)/settings", settings_form),
+    ("POST", "/l/(?P<cid>[^/]+)/settings", settings_save),
+    ("POST", "/l/(?P<cid>[^/]+)/settings/webhook-secret", rotate_secret),
+]
+_ROUTES = [(method, re.compile(f"^{pattern}$"), handler) for method, pattern, handler in _PATHS]

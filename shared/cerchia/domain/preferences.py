@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from cerchia.domain import rules
 from cerchia.domain.models import Community, Member
 from cerchia.errors import InvalidInput
+from cerchia.i18n import LOCALES
 
 DIGESTS = ("weekly", "biweekly", "off")
-LANGUAGES = ("en", "it")
 # Shown when a leader never chose quiet hours: no nudge between 21:00 and 08:00 in their time zone.
 DEFAULT_QUIET_HOURS = (21, 8)
 
@@ -64,8 +64,8 @@ def parse_choices(form: Mapping[str, str], member: Member) -> Choices:
         problems["digest"] = "weekly, biweekly or off"
     polls = _on_off(form.get("polls"), "polls", problems)
     locale = form.get("locale", "")
-    if locale not in LANGUAGES:
-        problems["locale"] = "en or it"
+    if locale not in LOCALES:
+        problems["locale"] = " or ".join(LOCALES)
     nudges: bool | None = None
     quiet: tuple[int, int] | None = None
     if member.role == "leader":

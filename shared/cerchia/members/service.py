@@ -13,15 +13,14 @@ from typing import Any
 from cerchia.domain.members import MAX_IMPORT, ImportAnswer, ImportResult, answer, validate_member
 from cerchia.domain.models import Community
 from cerchia.errors import InvalidInput, NotFound
+from cerchia.store import get_store
+from cerchia.store import members as member_store
 
 ERASED_TYPE = "member.erased"
 
 
 def import_members(community: Community, members: list[Any], now: datetime) -> ImportAnswer:
     """Import up to MAX_IMPORT members; one result per member, in order. Re-running changes nothing."""
-    from cerchia.store import get_store
-    from cerchia.store.members import import_member
-
     if not 1 <= len(members) <= MAX_IMPORT:
         raise InvalidInput(
             f"Send 1 to {MAX_IMPORT} members per call; split the file into calls of at most {MAX_IMPORT}.",
@@ -35,7 +34,7 @@ def import_members(community: Community, members: list[Any], now: datetime) -> I
         if isinstance(member, str):
             results.append(ImportResult(index=index, member_id=_text(member_id), outcome="rejected", reason=member))
             continue
-        outcome = import_member(store, community, member, now)
+        outcome = member_store.import_member(store, community, member, now)
         results.append(ImportResult(index=index, member_id=member.member_id, outcome=outcome))
     return answer(results)
 
@@ -45,16 +44,12 @@ def _text(value: Any) -> str | None:
 
 
 def erase_member(community: Community, member_id: str) -> None:
-    from cerchia.store import get_store
-    from cerchia.store import members as member_store
-
+    """Remove the member's personal data now (the API's DELETE, the `member.erased` webhook)."""
     member_store.erase_member(get_store(), community, member_id)
 
 
 def member_record(community: Community, member_id: str) -> dict[str, Any]:
-    from cerchia.store import get_store
-    from cerchia.store import members as member_store
-
+    """Every datum held on the member (right of access); NotFound if there is none."""
     record = member_store.member_record(get_store(), community, member_id)
     if record is None:
         raise NotFound(f"Cerchia holds nothing on member {member_id} in this community.")

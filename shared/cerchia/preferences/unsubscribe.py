@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cerchia.errors import InvalidLink, NotFound
+from cerchia import aws, links
+from cerchia.digests import note_lost_reach
+from cerchia.domain import rules
+from cerchia.errors import NotFound
+from cerchia.i18n import translator
+from cerchia.mail.compose import PREFERENCES_LINK_LIFETIME
+from cerchia.preferences.opening import PREFERENCES, UNSUBSCRIBE, open_member_link
+from cerchia.store import get_store, keys
 from cerchia.web.pages import Page, message_page, render_page
 
 
@@ -19,11 +26,8 @@ def is_unsubscribe_request(fields: dict[str, str]) -> bool:
 
 def _preferences_path(community_id: str, member_id: str, now: datetime) -> str:
     """The member's preference page, relative to /u/{token} (so it works under any base path)."""
-    from cerchia import aws, links
-    from cerchia.mail.compose import PREFERENCES_LINK_LIFETIME
-
     token = links.sign(
-        aws.link_secret(), "preferences", {"c": community_id, "m": member_id}, now + PREFERENCES_LINK_LIFETIME
+        aws.link_secret(), PREFERENCES, {"c": community_id, "m": member_id}, now + PREFERENCES_LINK_LIFETIME
     )
     return f"../p/{token}"
 
@@ -36,20 +40,10 @@ def unsubscribe(
     With `fields` (the posted form), a POST that is neither the RFC 8058 one-click body nor the
     form's own confirmation changes nothing and shows the form again (400).
     """
-    from cerchia import aws, links
-    from cerchia.domain import rules
-    from cerchia.i18n import translator
-    from cerchia.store import get_store, keys
-
-    try:
-        claims = links.verify(aws.link_secret(), "unsubscribe", token, now)
-    except InvalidLink:
-        return message_page(fallback_locale, 403, "page.invalid_title", "page.invalid_body")
-    store = get_store()
-    community = store.get_community(str(claims["c"]))
-    member = store.get_member(str(claims["c"]), str(claims["m"])) if community else None
-    if community is None or member is None:
-        return message_page(fallback_locale, 404, "page.invalid_title", "page.not_found_body")
+    opened = open_member_link(UNSUBSCRIBE, token, now, fallback_locale)
+    if isinstance(opened, Page):
+        return opened
+    community, member = opened
     locale = rules.resolve_locale(member.locale, community.locale)
     preferences_path = _preferences_path(community.community_id, member.member_id, now)
     if not confirm or (fields is not None and not is_unsubscribe_request(fields)):
@@ -62,13 +56,12 @@ def unsubscribe(
             community_name=community.name,
             preferences_path=preferences_path,
         )
+    store = get_store()
     try:
         store.set_unsubscribed(community.community_id, member.member_id, True, now)
     except NotFound:
         return message_page(locale, 404, "page.invalid_title", "page.not_found_body", community.name)
     if not member.unsubscribed:
-        from cerchia.digests import note_lost_reach
-
         note_lost_reach(store, community, now, keys.WEEK_UNSUBSCRIBED, member.member_id)
     return message_page(
         locale, 200, "page.unsubscribed_title", "page.unsubscribed_body", community.name, preferences_path

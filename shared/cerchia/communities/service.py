@@ -1,4 +1,8 @@
-"""Creating communities and authenticating their leaders' API keys."""
+"""Creating a community (its API key shown once, kept hashed) and changing its settings afterwards.
+
+Both are reached from the CLI (`cerchia community create|configure`) and the console's settings page;
+the digest schedule follows the community (first round at creation, moved when its day, hour or zone change).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import EmailStr, TypeAdapter, ValidationError
+
 from cerchia import clock
+from cerchia.digests import reschedule_round, schedule_first_digest
 from cerchia.domain.access import hash_api_key
-from cerchia.domain.events import TimeZone, _locale
+from cerchia.domain.events import TimeZone, _fields, _locale
 from cerchia.domain.models import Community
 from cerchia.domain.text import clean
-from cerchia.errors import InvalidInput
+from cerchia.errors import InvalidInput, NotFound
 from cerchia.i18n import LOCALES
+from cerchia.store import get_store
 
 
 @dataclass(frozen=True)
@@ -34,10 +42,7 @@ def create_community(
     purpose: str | None = None,
     now: datetime | None = None,
 ) -> CreatedCommunity:
-    from pydantic import TypeAdapter, ValidationError
-
-    from cerchia.store import get_store
-
+    """Create the community and its founder leader row; schedule its first digest round."""
     name, leader_name, purpose = clean(name), clean(leader_name or ""), clean(purpose or "")
     problems: dict[str, str] = {}
     if not name.strip():
@@ -68,8 +73,6 @@ def create_community(
         created_at=now or clock.now(),
     )
     get_store().create_community(community)
-    from cerchia.digests import schedule_first_digest
-
     schedule_first_digest(community)
     return CreatedCommunity(community_id=community_id, webhook_secret=webhook_secret, api_key=api_key)
 
@@ -87,12 +90,6 @@ NAMES = ("name", "purpose", "leader_name")
 
 def configure_community(community_id: str, changes: dict[str, str]) -> Community:
     """Change some settings, validated like the model itself; the digest schedule follows its settings."""
-    from pydantic import EmailStr, TypeAdapter, ValidationError
-
-    from cerchia.domain.events import _fields
-    from cerchia.errors import NotFound
-    from cerchia.store import get_store
-
     unknown = sorted(set(changes) - set(CONFIGURABLE))
     if unknown:
         raise InvalidInput(
@@ -131,7 +128,5 @@ def configure_community(community_id: str, changes: dict[str, str]) -> Community
         raise InvalidInput("These settings are not valid.", _fields(error)) from None
     store.update_community_settings(community_id, {name: getattr(after, name) for name in changes})
     if {"digest_day", "digest_hour", "timezone"} & changes.keys():
-        from cerchia.digests import reschedule_round
-
         reschedule_round(before, after)
     return after

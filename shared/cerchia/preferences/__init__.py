@@ -1,0 +1,11 @@
+"""Member preferences: the page behind "Choose which emails you get" and the unsubscribe link.
+
+- `service`: GET shows a member's choices, POST saves them (`show`, `save`).
+- `pages`: the preference form itself (`choices_page`).
+- `unsubscribe`: the `/u/{token}` page, also the List-Unsubscribe header's target (RFC 8058).
+- `opening`: a signed member link opened to its community and member, or the page saying why not.
+"""
+
+from cerchia.preferences.service import save, show
+
+__all__ = ["save", "show"]
