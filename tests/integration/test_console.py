@@ -382,18 +382,30 @@ def test_the_nudge_and_the_health_report_each_carry_a_console_link_that_opens_a_
         assert ConsoleBrowser().post(link)["statusCode"] == 403
 
 
-def test_a_busy_table_gets_a_503_page_that_says_to_try_again(community, clock, outbox, monkeypatch):
+def test_a_busy_table_gets_a_503_page_that_says_to_try_again(community, clock, outbox):
     from botocore.exceptions import ClientError
 
-    from cerchia.store import get_store
+    from cerchia.store import table
 
     browser = signed_in(community, outbox)
 
-    def throttled(**request):
-        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "GetItem")
+    class Throttled:
+        """The table's client, with every GetItem refused as DynamoDB refuses one over its capacity."""
 
-    monkeypatch.setattr(get_store()._client, "get_item", throttled)
-    answer = browser.get(f"/l/{community.community_id}")
+        def __init__(self, client):
+            self.client = client
+
+        def __getattr__(self, name):
+            return getattr(self.client, name)
+
+        def get_item(self, **request):
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "GetItem")
+
+    table.wrap_client(Throttled)
+    try:
+        answer = browser.get(f"/l/{community.community_id}")
+    finally:
+        table.wrap_client(None)
 
     assert answer["statusCode"] == 503 and "Wait a few seconds and try again." in answer["body"]
 
