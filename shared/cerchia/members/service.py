@@ -16,8 +16,6 @@ from cerchia.errors import InvalidInput, NotFound
 from cerchia.store import get_store
 from cerchia.store import members as member_store
 
-ERASED_TYPE = "member.erased"
-
 
 def import_members(community: Community, members: list[Any], now: datetime) -> ImportAnswer:
     """Import up to MAX_IMPORT members; one result per member, in order. Re-running changes nothing."""
