@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cerchia.communities.service import configure_community
-from cerchia.console.sessions import SIGN_IN_LINK_LIFETIME, is_leader, issue_link
+from cerchia.console.sessions import SIGN_IN_LINK_LIFETIME, issue_link
 from cerchia.domain import rules
+from cerchia.domain.access import is_leader
 from cerchia.domain.models import Community, Member
 from cerchia.domain.nudges import SETTLED_BY
 from cerchia.errors import InvalidInput

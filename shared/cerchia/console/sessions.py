@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cerchia import aws, links
-from cerchia.domain.models import FOUNDER, Community, Member
+from cerchia.domain.access import is_leader
 from cerchia.errors import InvalidLink
 from cerchia.mail.compose import public_url
 from cerchia.store import console as console_store
@@ -37,13 +37,6 @@ class Session:
     community_id: str
     leader_id: str
     csrf: str
-
-
-def is_leader(community: Community | None, member: Member | None) -> bool:
-    """Whether the member leads the community now (an active member with the leader role)."""
-    if community is None or member is None or member.status != "active" or member.role != "leader":
-        return False
-    return member.member_id == FOUNDER or member.member_id in community.leader_ids
 
 
 def issue_link(community_id: str, leader_id: str, now: datetime, lifetime: timedelta = SIGN_IN_LINK_LIFETIME) -> str:
