@@ -10,8 +10,9 @@ import pytest
 
 from cerchia.domain.models import Community, Member
 from cerchia.domain.nudges import latest_entries, leader_quiet_until, plan, quiet_until, unique_newcomers, weeks_between
+from cerchia.formatting import how_long
 from cerchia.mail.compose import Recipient
-from cerchia.nudges import NewcomerLine, NudgeLine, how_long
+from cerchia.nudges.emails import NewcomerLine, NudgeLine
 from cerchia.rendering import render
 
 COMMUNITY = Community(community_id="c_1", name="Lievito & Co.", timezone="Europe/Rome", locale="it")

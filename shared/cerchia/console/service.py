@@ -127,8 +127,8 @@ def overview(community: Community, leader: Member, now: datetime) -> Overview:
     """The week so far (the health report's figures to date), waiting posts, silent newcomers, polls."""
     from cerchia import digests
     from cerchia.domain import digests as d
+    from cerchia.formatting import how_long
     from cerchia.i18n import translator
-    from cerchia.nudges import how_long
     from cerchia.store import console as console_store
     from cerchia.store import digests as digest_store
     from cerchia.store import get_store
