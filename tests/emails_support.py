@@ -197,7 +197,7 @@ def moto_world() -> Iterator[tuple[Any, Any, Any, Any, MovableClock, Sweeper]]:
             return dict(module.lambda_handler(request, LambdaContext()))
 
         def welcome(community_id: str, *member_ids: str) -> None:
-            from cerchia.welcome import welcome_member
+            from cerchia.welcome.service import welcome_member
 
             for member_id in member_ids:
                 welcome_member(community_id, member_id, clock.now())
@@ -218,9 +218,10 @@ def moto_world() -> Iterator[tuple[Any, Any, Any, Any, MovableClock, Sweeper]]:
 
 def play_week(community: Any, english_community: Any, ingest: Any, welcome: Any, clock: Any, sweeper: Sweeper) -> Week:
     """Play the week; every email kind goes out in both languages."""
-    from cerchia import nudges, polls
+    from cerchia import polls
     from cerchia.communities import configure_community
     from cerchia.domain.polls import NewPoll
+    from cerchia.nudges.sweep import sweep as nudge_sweep
     from cerchia.store import get_store
 
     start = clock.now()
@@ -320,7 +321,7 @@ def play_week(community: Any, english_community: Any, ingest: Any, welcome: Any,
     for _ in range(24 * 4):
         clock.advance(hours=1)
         sweeper.until(clock.now())
-        nudges.sweep(clock.now())
+        nudge_sweep(clock.now())
         if not voted:
             for mail in sent_raw():
                 if mail.kind == "poll" and mail.links("v"):

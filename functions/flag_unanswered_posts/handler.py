@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 
 from cerchia import clock
-from cerchia.nudges import next_due, sweep
+from cerchia.nudges.sweep import next_due, sweep
 
 logger = Logger()
 # Asked by the local stack, which passes over the sweeps before a post's nudge or a queue is due.

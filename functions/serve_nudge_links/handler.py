@@ -6,7 +6,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
-from cerchia.nudges import nudge_link_page
+from cerchia.nudges.pages import nudge_link_page
 from cerchia.web.pages import as_response, locale_of
 
 logger = Logger()

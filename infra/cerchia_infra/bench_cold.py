@@ -281,7 +281,7 @@ class World:
         return self._page("/v/{token}", vote_url(poll, "m_seed", 1))
 
     def serve_nudge_links(self) -> dict[str, Any]:
-        from cerchia.nudges import nudge_link
+        from cerchia.nudges.links import nudge_link
         from cerchia.store import keys
 
         post_id = self.post(self._next("p"), "m_seed", datetime.now(UTC) - timedelta(hours=2))

@@ -3,7 +3,7 @@
 The same 50 unanswered posts sit among 10,000 and then 100,000 posts of one community. The posts are
 written straight into moto (batch_write_item) as ingest would have left them: answered ones without
 the `unanswered` index key, unanswered ones keyed at the instant their nudge is due. Then one real
-sweep (`cerchia.nudges.sweep`) runs, with a botocore hook on its DynamoDB client counting requests
+sweep (`cerchia.nudges.sweep.sweep`) runs, with a botocore hook on its DynamoDB client counting requests
 and the items each read returned. Reads must follow the due posts, not the size of the table.
 
     python -m cerchia_infra.bench_nudges        (prints the table; `make bench` includes it)
@@ -176,7 +176,7 @@ def measure(total: int, unanswered: int) -> list[str]:
 
     from cerchia import aws, settings
     from cerchia.communities import create_community
-    from cerchia.nudges import sweep
+    from cerchia.nudges.sweep import sweep
     from cerchia_infra.bench import LAMBDA_ENV, REGION, TEMPLATE, lambda_environment
     from cerchia_infra.template_table import create_table_from_template
 

@@ -24,11 +24,11 @@ from cerchia.store.table import Job
 
 # job kind -> "module:function(job, now) -> datetime | None"
 JOB_RUNNERS: dict[str, str] = {
-    "newcomer": "cerchia.nudges:run_newcomer_check",  # issue 3: a quiet newcomer, a few days after joining
+    "newcomer": "cerchia.nudges.newcomers:run_newcomer_check",  # issue 3: a quiet newcomer, a few days after joining
     "poll": "cerchia.polls:run_poll_job",  # issue 4: send at send_at, remind 24 h before close, close and report
     "digest-week": "cerchia.digests:run_round",  # issue 5: the week's content, once; schedules the sends
     "digest-send": "cerchia.digests:run_send",  # issue 5: one group of readers at their local digest hour
-    "welcome": "cerchia.welcome:run_welcome_job",  # a welcome SES could not send yet (issue 9)
+    "welcome": "cerchia.welcome.jobs:run_welcome_job",  # a welcome SES could not send yet (issue 9)
     "delivery": "cerchia.jobs:run_delivery_job",  # a chunk SES could not send yet (issue 9)
 }
 

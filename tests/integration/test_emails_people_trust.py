@@ -181,7 +181,7 @@ def test_the_say_hello_nudge_says_why_it_came_and_links_the_newcomers(week):
 
 
 def test_no_reply_needed_still_works_after_i_will_answer_it(week):
-    from cerchia import nudges
+    from cerchia.nudges.pages import nudge_link_page
     from cerchia.store import get_store
     from cerchia.store import nudges as nudge_store
 
@@ -189,9 +189,9 @@ def test_no_reply_needed_still_works_after_i_will_answer_it(week):
     claim, dismiss = (link.rsplit("/", 1)[1] for link in first.links("n")[:2])
 
     now = week.clock.now()
-    claimed = nudges.nudge_link_page(claim, True, now)
-    asked = nudges.nudge_link_page(dismiss, False, now)
-    dismissed = nudges.nudge_link_page(dismiss, True, now)
+    claimed = nudge_link_page(claim, True, now)
+    asked = nudge_link_page(dismiss, False, now)
+    dismissed = nudge_link_page(dismiss, True, now)
 
     assert claimed.status == 200 and "Te ne occupi tu, grazie!" in claimed.html
     assert asked.status == 200 and "Questo post non ha bisogno di risposta?" in asked.html
@@ -221,8 +221,9 @@ def test_every_email_and_page_reads_well_on_a_phone(week):
 
     from emails_support import sent_raw
 
-    from cerchia import nudges, polls, preferences
+    from cerchia import polls, preferences
     from cerchia.domain.polls import NewPoll
+    from cerchia.nudges.pages import nudge_link_page
     from cerchia.preferences import unsubscribe as pages
     from cerchia.store import get_store
     from support import ROOT
@@ -261,10 +262,10 @@ def test_every_email_and_page_reads_well_on_a_phone(week):
         "preferences-it": preferences.show(italian_token["p"], now),
         "preferences-leader-it": preferences.show(report.links("p")[0].rsplit("/", 1)[1], now),
         "vote-en": polls.vote_page(ballot.links("v")[0].rsplit("/", 1)[1], now),
-        "nudge-claim-en": nudges.nudge_link_page(claim, False, now),
-        "nudge-dismiss-en": nudges.nudge_link_page(dismiss, False, now),
-        "nudge-claimed-en": nudges.nudge_link_page(claim, True, now),
-        "nudge-dismissed-after-claim-en": nudges.nudge_link_page(dismiss, True, now),
+        "nudge-claim-en": nudge_link_page(claim, False, now),
+        "nudge-dismiss-en": nudge_link_page(dismiss, False, now),
+        "nudge-claimed-en": nudge_link_page(claim, True, now),
+        "nudge-dismissed-after-claim-en": nudge_link_page(dismiss, True, now),
     }
     assert all(page.status == 200 for page in screens.values()), {k: p.status for k, p in screens.items()}
     first_of_kind = {}

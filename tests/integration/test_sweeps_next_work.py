@@ -23,7 +23,7 @@ def test_the_due_sweep_next_has_work_at_its_earliest_pending_job(aws):
 
 
 def test_the_nudge_sweep_next_has_work_at_the_threshold_then_the_reminder_then_never(community, ingest, clock):
-    from cerchia.nudges import next_due
+    from cerchia.nudges.sweep import next_due
 
     sweep = Sweeper()
     ingest(community, event("member_joined"))

@@ -9,9 +9,19 @@ from pathlib import Path
 import pytest
 
 from cerchia.domain.models import Community, Member
-from cerchia.domain.nudges import latest_entries, leader_quiet_until, plan, quiet_until, unique_newcomers, weeks_between
+from cerchia.domain.nudges import (
+    claimed_but_unanswered,
+    is_waiting,
+    latest_entries,
+    leader_quiet_until,
+    plan,
+    quiet_until,
+    unique_newcomers,
+    weeks_between,
+)
+from cerchia.formatting import how_long
 from cerchia.mail.compose import Recipient
-from cerchia.nudges import NewcomerLine, NudgeLine, how_long
+from cerchia.nudges.emails import NewcomerLine, NudgeLine
 from cerchia.rendering import render
 
 COMMUNITY = Community(community_id="c_1", name="Lievito & Co.", timezone="Europe/Rome", locale="it")
@@ -75,6 +85,28 @@ def test_leaders_posts_are_left_out_unless_the_community_includes_them(leader_id
 def test_claimed_and_dismissed_posts_are_never_nudged_again():
     for stage in ("claimed", "dismissed"):
         assert plan(COMMUNITY, "u_1", CREATED, stage, CREATED + timedelta(days=2)).action == "park"
+
+
+@pytest.mark.parametrize(
+    ("post", "waiting", "dismissable_after_claim"),
+    [
+        ({"unanswered_pk": "U#c_1", "nudge_stage": "threshold"}, True, False),
+        ({"unanswered_pk": "U#c_1"}, True, False),
+        ({"unanswered_pk": "U#c_1", "nudge_stage": "claimed"}, False, True),
+        ({"unanswered_pk": "U#c_1", "nudge_stage": "dismissed"}, False, False),
+        ({"nudge_stage": "claimed"}, False, False),  # answered since: out of the index
+        ({"unanswered_pk": "U#c_1", "nudge_stage": "claimed", "deleted": True}, False, False),
+    ],
+)
+def test_a_post_waits_until_answered_deleted_claimed_or_dismissed_and_a_claim_can_still_be_waved_away(
+    post, waiting, dismissable_after_claim
+):
+    assert is_waiting(post) is waiting
+    assert claimed_but_unanswered(post) is dismissable_after_claim
+
+
+def test_no_post_at_all_is_not_waiting():
+    assert is_waiting(None) is False
 
 
 # ---------------------------------------------------------------------- quiet hours

@@ -12,7 +12,7 @@ from cerchia import links
 from cerchia.domain.models import Community, Member
 from cerchia.mail.compose import Recipient, compose
 from cerchia.mail.mime import build
-from cerchia.welcome import compose_welcome
+from cerchia.welcome.emails import compose_welcome
 from preferences_support import link_token
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

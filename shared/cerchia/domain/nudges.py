@@ -99,6 +99,21 @@ def not_before(leader: Member, community: Community, now: datetime) -> datetime:
     return leader_quiet_until(leader, community, now) or now
 
 
+def is_waiting(post: dict[str, Any] | None) -> bool:
+    """Whether a post still waits for an answer nobody has promised or waved away."""
+    return bool(
+        post
+        and post.get("unanswered_pk")
+        and not post.get("deleted")
+        and post.get("nudge_stage") not in (CLAIMED, DISMISSED)
+    )
+
+
+def claimed_but_unanswered(post: dict[str, Any]) -> bool:
+    """A leader said "I'll answer it" and nobody has yet: it may still be dismissed."""
+    return bool(post.get("unanswered_pk") and not post.get("deleted") and post.get("nudge_stage") == CLAIMED)
+
+
 def latest_entries(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """One entry per post (the latest stage wins: a reminder over its threshold), oldest post first."""
     by_post: dict[str, dict[str, Any]] = {}
