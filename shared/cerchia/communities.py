@@ -68,7 +68,7 @@ def create_community(
         created_at=now or clock.now(),
     )
     get_store().create_community(community)
-    from cerchia.digests import schedule_first_digest
+    from cerchia.digests.schedule import schedule_first_digest
 
     schedule_first_digest(community)
     return CreatedCommunity(community_id=community_id, webhook_secret=webhook_secret, api_key=api_key)
@@ -131,7 +131,7 @@ def configure_community(community_id: str, changes: dict[str, str]) -> Community
         raise InvalidInput("These settings are not valid.", _fields(error)) from None
     store.update_community_settings(community_id, {name: getattr(after, name) for name in changes})
     if {"digest_day", "digest_hour", "timezone"} & changes.keys():
-        from cerchia.digests import reschedule_round
+        from cerchia.digests.schedule import reschedule_round
 
         reschedule_round(before, after)
     return after

@@ -67,7 +67,7 @@ def unsubscribe(
     except NotFound:
         return message_page(locale, 404, "page.invalid_title", "page.not_found_body", community.name)
     if not member.unsubscribed:
-        from cerchia.digests import note_lost_reach
+        from cerchia.digests.reach import note_lost_reach
 
         note_lost_reach(store, community, now, keys.WEEK_UNSUBSCRIBED, member.member_id)
     return message_page(

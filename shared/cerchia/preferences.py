@@ -98,7 +98,7 @@ def save(token: str, form: Mapping[str, str], now: datetime, fallback_locale: st
         try:
             save_choices(store, member, choices, now)
             if not member.unsubscribed and not choices.emails:
-                from cerchia.digests import note_lost_reach
+                from cerchia.digests.reach import note_lost_reach
                 from cerchia.store import keys
 
                 note_lost_reach(store, community, now, keys.WEEK_UNSUBSCRIBED, member.member_id)

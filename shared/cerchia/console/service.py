@@ -125,8 +125,8 @@ class Overview:
 
 def overview(community: Community, leader: Member, now: datetime) -> Overview:
     """The week so far (the health report's figures to date), waiting posts, silent newcomers, polls."""
-    from cerchia import digests
-    from cerchia.domain import digests as d
+    from cerchia.digests import words as digests
+    from cerchia.domain import health as d
     from cerchia.i18n import translator
     from cerchia.nudges import how_long
     from cerchia.store import console as console_store
