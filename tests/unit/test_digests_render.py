@@ -178,7 +178,7 @@ def test_faster_first_replies_count_as_better():
     faster = [*weeks[:-2], weeks[-2].model_copy(update={"median_first_reply_seconds": 7200}), weeks[-1]]
     words = Words(translator("en"), "Europe/Rome")
 
-    metrics = report.health_metrics(ROME, snapshot(health=faster), words)
+    metrics = report.health_report(ROME, snapshot(health=faster), words).metrics
 
     median = metrics[1]
     assert (median.change, median.tone) == ("−30 min on last week", "good")

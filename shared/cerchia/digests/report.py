@@ -207,7 +207,3 @@ def health_report(community: Community, snapshot: Snapshot, words: Words) -> Hea
     )
     population = words.count_with("health.population", current.members)
     return Health(population, first_week, metrics)
-
-
-def health_metrics(community: Community, snapshot: Snapshot, words: Words) -> list[Metric]:
-    return health_report(community, snapshot, words).metrics
