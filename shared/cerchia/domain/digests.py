@@ -239,6 +239,9 @@ def median_from_buckets(buckets: Mapping[int, int], exact: Mapping[int, Mapping[
     return sum(values) / len(values) if total and values else None
 
 
+# ------------------------------------------------------------------------------ which posts to read
+
+
 def ranking_candidates(post_points: Mapping[str, int], kept: int = TOP_POSTS_KEPT) -> list[str]:
     """Posts that could make the top `kept` once recency is weighed in, best first.
 
