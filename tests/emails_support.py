@@ -143,7 +143,7 @@ def moto_world() -> Iterator[tuple[Any, Any, Any, Any, MovableClock, Sweeper]]:
     from moto import mock_aws
 
     from cerchia import clock as cerchia_clock
-    from cerchia import digests, settings
+    from cerchia import settings
     from cerchia.communities import create_community
     from cerchia_infra.template_table import create_table_from_template
 
@@ -173,8 +173,8 @@ def moto_world() -> Iterator[tuple[Any, Any, Any, Any, MovableClock, Sweeper]]:
         ses.create_configuration_set(ConfigurationSetName=env["CONFIGURATION_SET"])
         url = boto3.client("sqs", region_name=REGION).create_queue(QueueName="delivery")["QueueUrl"]
         patch.setenv("DELIVERY_QUEUE_URL", url)
+        patch.setenv("MAX_SEND_RATE", "0")  # no pacing of our own: sending's pacer never waits
         settings.reset()
-        patch.setattr(digests, "_pacer", digests.SendPacer(0))
         italian = create_community(
             name="Lievito & Co.",
             timezone="Europe/Rome",

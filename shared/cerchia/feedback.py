@@ -253,7 +253,7 @@ def _count_in_report(store: Any, community_id: str | None, feedback: Feedback, o
     community = store.get_community(community_id) if community_id else None
     if community is None:
         return
-    from cerchia.digests import note_lost_reach
+    from cerchia.digests.reach import note_lost_reach
 
     hashed = address_hash(feedback.address)
     if feedback.kind != "complaint":

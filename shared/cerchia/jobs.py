@@ -26,8 +26,8 @@ from cerchia.store.table import Job
 JOB_RUNNERS: dict[str, str] = {
     "newcomer": "cerchia.nudges.newcomers:run_newcomer_check",  # issue 3: a quiet newcomer, a few days after joining
     "poll": "cerchia.polls:run_poll_job",  # issue 4: send at send_at, remind 24 h before close, close and report
-    "digest-week": "cerchia.digests:run_round",  # issue 5: the week's content, once; schedules the sends
-    "digest-send": "cerchia.digests:run_send",  # issue 5: one group of readers at their local digest hour
+    "digest-week": "cerchia.digests.rounds:run_round",  # issue 5: the week's content, once; schedules the sends
+    "digest-send": "cerchia.digests.rounds:run_send",  # issue 5: one group of readers at their local digest hour
     "welcome": "cerchia.welcome.jobs:run_welcome_job",  # a welcome SES could not send yet (issue 9)
     "delivery": "cerchia.jobs:run_delivery_job",  # a chunk SES could not send yet (issue 9)
 }
@@ -37,8 +37,8 @@ DELIVERERS: dict[str, str] = {
     "poll": "cerchia.polls:deliver_poll",  # issue 4
     "poll-reminder": "cerchia.polls:deliver_reminder",  # issue 4
     "poll-results": "cerchia.polls:deliver_results",  # issue 4
-    "digest": "cerchia.digests:deliver_member_digest",  # issue 5
-    "leader-digest": "cerchia.digests:deliver_leader_digest",  # issue 5
+    "digest": "cerchia.digests.delivery:deliver_member_digest",  # issue 5
+    "leader-digest": "cerchia.digests.delivery:deliver_leader_digest",  # issue 5
 }
 
 CHUNK_SIZE = 50  # members per queue message

@@ -37,7 +37,7 @@ def test_invalid_or_unknown_settings_name_the_field(community, changes, field):
 
 def test_moving_the_digest_day_moves_the_pending_digest(community, clock):
     from cerchia.communities import configure_community
-    from cerchia.digests import ROUND_JOB
+    from cerchia.digests.schedule import ROUND_JOB
     from cerchia.domain import digests as schedule
     from cerchia.store import get_store
 

@@ -139,7 +139,7 @@ def _seed_week(community_id, posts):
 
 
 def _posts_read_while_building(community_id, monkeypatch):
-    from cerchia import digests
+    from cerchia.digests.rounds import build_snapshot
     from cerchia.store import get_store, keys
 
     store = get_store()
@@ -159,7 +159,7 @@ def _posts_read_while_building(community_id, monkeypatch):
 
     monkeypatch.setattr(store, "call", counting)
     community = store.get_community(community_id)
-    snapshot = digests.build_snapshot(store, community, WEEK, datetime(2026, 11, 29, 23, 0, tzinfo=UTC))
+    snapshot = build_snapshot(store, community, WEEK, datetime(2026, 11, 29, 23, 0, tzinfo=UTC))
     return snapshot, read
 
 

@@ -21,6 +21,15 @@ def sweeper(aws, clock, monkeypatch):
 
 
 @pytest.fixture
+def pacer():
+    """Installs a pacer for the test (sending.use_pacer, the one every email waits on), then removes it."""
+    from cerchia.mail import sending
+
+    yield sending.use_pacer
+    sending.use_pacer(None)
+
+
+@pytest.fixture
 def week_of_eight(community, ingest, clock):
     """Eight members (joined the week before), one post of m0's answered by m1 during week 2026-W48."""
     for number, member_id in enumerate(MEMBERS):
@@ -56,10 +65,10 @@ def _chunks_at_nine(sweeper):
 def test_a_member_whose_email_fails_does_not_stop_the_chunk_and_redelivery_sends_only_theirs(
     week_of_eight, sweeper, outbox, monkeypatch
 ):
-    from cerchia import digests
+    from cerchia.digests import delivery
 
     chunk = _chunks_at_nine(sweeper)["digest"]
-    real_compose = digests.compose_member_digest
+    real_compose = delivery.compose_member_digest
     crashed = []
 
     def crash_once_on_m5(community, member, *args, **kwargs):
@@ -68,7 +77,7 @@ def test_a_member_whose_email_fails_does_not_stop_the_chunk_and_redelivery_sends
             raise RuntimeError("the worker died here")
         return real_compose(community, member, *args, **kwargs)
 
-    monkeypatch.setattr(digests, "compose_member_digest", crash_once_on_m5)
+    monkeypatch.setattr(delivery, "compose_member_digest", crash_once_on_m5)
 
     first = sweeper.worker.lambda_handler({"Records": [chunk]}, LambdaContext())
     sent_first = sorted(to(mail) for mail in of_kind(outbox, "digest"))
@@ -80,8 +89,9 @@ def test_a_member_whose_email_fails_does_not_stop_the_chunk_and_redelivery_sends
     assert sorted(to(mail) for mail in of_kind(outbox, "digest")) == [f"{m}@example.com" for m in MEMBERS]
 
 
-def test_ses_throttling_is_retried_with_backoff_and_sends_once(week_of_eight, sweeper, outbox, monkeypatch):
-    from cerchia import aws, digests
+def test_ses_throttling_is_retried_with_backoff_and_sends_once(week_of_eight, sweeper, outbox, monkeypatch, pacer):
+    from cerchia import aws
+    from cerchia.mail.sending import SendPacer
 
     chunk = _chunks_at_nine(sweeper)["digest"]
     client = aws.sesv2()
@@ -96,7 +106,7 @@ def test_ses_throttling_is_retried_with_backoff_and_sends_once(week_of_eight, sw
 
     slept: list[float] = []
     monkeypatch.setattr(client, "send_email", busy_then_fine)
-    monkeypatch.setattr(digests, "_pacer", digests.SendPacer(0, sleep=slept.append))
+    pacer(SendPacer(0, sleep=slept.append))
 
     answer = sweeper.worker.lambda_handler({"Records": [chunk]}, LambdaContext())
 
@@ -118,15 +128,15 @@ class FakeTime:
         self.now += seconds
 
 
-def test_the_configured_send_rate_is_respected_by_each_worker(week_of_eight, sweeper, outbox, monkeypatch):
-    from cerchia import digests, settings
+def test_the_configured_send_rate_is_respected_by_each_worker(week_of_eight, sweeper, outbox, monkeypatch, pacer):
+    from cerchia import settings
+    from cerchia.mail import sending
 
     monkeypatch.setenv("MAX_SEND_RATE", "2")
     settings.reset()
-    monkeypatch.setattr(digests, "_pacer", None)
-    configured = digests.pacer()
+    configured = sending.pacer()
     fake = FakeTime()
-    monkeypatch.setattr(digests, "_pacer", digests.SendPacer(configured.rate, fake.monotonic, fake.sleep))
+    pacer(sending.SendPacer(configured.rate, fake.monotonic, fake.sleep))
     chunk = _chunks_at_nine(sweeper)["digest"]
 
     sweeper.worker.lambda_handler({"Records": [chunk]}, LambdaContext())

@@ -72,3 +72,34 @@ def test_closed_polls_show_results_with_bars_and_open_ones_their_vote_buttons(
     assert "<svg" not in page and "<script" not in page
     assert "Partecipazione ai sondaggi: 50% (2 su 4)" in text(report)
     assert still_open.poll_id
+
+
+def test_a_failing_polls_read_still_sends_the_digests_without_their_polls(
+    community, ingest, clock, sweeper, outbox, monkeypatch
+):
+    from cerchia.digests import poll_section
+
+    def unreadable(*args, **kwargs):
+        raise RuntimeError("the polls cannot be read right now")
+
+    monkeypatch.setattr(poll_section, "poll_cards", unreadable)
+    for number, member_id in enumerate(["u_a", "u_b", "u_c"]):
+        joined = datetime(2026, 11, 23, 8, 5 + number, tzinfo=UTC)
+        clock.current = joined
+        ingest(
+            community,
+            body(
+                "member_joined", joined, member_id=member_id, email=f"{member_id}@example.com", name=member_id.upper()
+            ),
+        )
+    tue, fri = datetime(2026, 11, 24, 10, 0, tzinfo=UTC), datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
+    _poll(community.community_id, "Which flour for the Christmas panettone?", ["Manitoba", "Tipo 0"], tue, fri)
+
+    sweeper.until(MONDAY_AFTER + timedelta(hours=9))
+
+    digests = of_kind(outbox, "digest")
+    [report] = of_kind(outbox, "leader-digest")
+    assert sorted(to(mail) for mail in digests) == ["u_a@example.com", "u_b@example.com", "u_c@example.com"]
+    assert all("Which flour for the Christmas panettone?" not in html(mail) for mail in digests)
+    assert "Partecipazione ai sondaggi" not in text(report)
+    assert sweeper.failures == []

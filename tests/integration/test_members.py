@@ -124,7 +124,7 @@ def _every_item() -> list[dict[str, Any]]:
 def _copy_the_name_into_a_nudge_queue_and_a_digest_snapshot(community_id: str, now: Any) -> None:
     from datetime import timedelta
 
-    from cerchia.domain.digests import NewMember, PostCard, Snapshot
+    from cerchia.domain.digest_content import NewMember, PostCard, Snapshot
     from cerchia.store import get_store
     from cerchia.store.digests import save_snapshot
     from cerchia.store.nudges import notice_newcomer

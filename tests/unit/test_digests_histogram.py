@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cerchia.domain import digests as d
+from cerchia.domain import health as figures
 from cerchia.domain.models import Community
 
 ROME = Community(community_id="c_1", name="Lievito & Co.", timezone="Europe/Rome", locale="it")
@@ -72,8 +73,8 @@ def test_health_from_the_aggregates_equals_health_from_every_posts_numbers():
         undecided=undecided,
     )
 
-    expected = d.week_health("2026-W48", per_post, [], ROME, as_of)
-    found = d.week_health("2026-W48", aggregated, [], ROME, as_of)
+    expected = figures.week_health("2026-W48", per_post, [], ROME, as_of)
+    found = figures.week_health("2026-W48", aggregated, [], ROME, as_of)
 
     assert (found.decided, found.answered_in_time, found.median_first_reply_seconds) == (
         expected.decided,

@@ -8,17 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from cerchia import digests
+import cerchia
+from cerchia.digests import emails, report
+from cerchia.digests.words import Words
+from cerchia.domain import digest_content as content
 from cerchia.domain import digests as d
+from cerchia.domain import health as figures
+from cerchia.domain.cards import PollCard, PollOption
 from cerchia.domain.models import Community, Member
 from cerchia.i18n import translator
+from cerchia.mail.sending import SendPacer
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 START, END = d.week_bounds("2026-W48", "Europe/Rome")
 ROME = Community(community_id="c_1", name="Lievito & Co.", timezone="Europe/Rome", locale="it")
 GIULIA = Member(community_id="c_1", member_id="u_1", email="giulia@example.com", name="Giulia", locale="it")
 SAM = Member(community_id="c_1", member_id="u_2", email="sam@example.com", name="Sam", locale="en", role="leader")
-CATALOGUE = Path(digests.__file__).parent / "catalogue"
+CATALOGUE = Path(cerchia.__file__).parent / "catalogue"
 
 
 @pytest.fixture(autouse=True)
@@ -36,8 +42,8 @@ def environment(monkeypatch):
     settings.reset()
 
 
-def post(post_id: str, title: str, replies: int = 2, reactions: int = 1, author: str = "Luca") -> d.PostCard:
-    return d.PostCard(
+def post(post_id: str, title: str, replies: int = 2, reactions: int = 1, author: str = "Luca") -> content.PostCard:
+    return content.PostCard(
         post_id=post_id,
         title=title,
         url=f"https://forum.example.com/t/{post_id}",
@@ -48,39 +54,37 @@ def post(post_id: str, title: str, replies: int = 2, reactions: int = 1, author:
         replies=replies,
         repliers=replies,
         reactions=reactions,
+        engagement=replies * 2 + replies * 3 + reactions,  # rules.engagement of the post
     )
 
 
-def snapshot(**changes) -> d.Snapshot:
-    closed = d.poll_card(
-        {
-            "question": "Manitoba o Tipo 0?",
-            "ballots": 4,
-            "eligible": 8,
-            "options": [{"label": "Manitoba", "votes": 3}, {"label": "Tipo 0", "votes": 1}],
-        }
+def snapshot(**changes) -> content.Snapshot:
+    closed = PollCard(
+        question="Manitoba o Tipo 0?",
+        ballots=4,
+        eligible=8,
+        options=[PollOption(label="Manitoba", votes=3, share=0.75), PollOption(label="Tipo 0", votes=1, share=0.25)],
     )
-    assert closed is not None
     values = {
         "community_id": "c_1",
         "week": "2026-W48",
         "start": START,
         "end": END,
         "activity": True,
-        "numbers": d.Numbers(posts=3, replies=5, joins=1, active=4),
+        "numbers": content.Numbers(posts=3, replies=5, joins=1, active=4),
         "top_posts": [post("p_1", "La mia prima pagnotta <script>alert(1)</script>"), post("p_2", "Farro", 1, 0)],
         "unanswered": [post("p_3", "Quale termometro?", 0, 0, author="Sara")],
-        "new_members": [d.NewMember(member_id="u_5", name="Anna")],
+        "new_members": [content.NewMember(member_id="u_5", name="Anna")],
         "new_member_count": 1,
         "closed_polls": [closed],
         "health": [
-            d.WeekHealth(
+            figures.WeekHealth(
                 week=d.shift_week("2026-W48", -back), decided=4, answered_in_time=back % 4, members=10, active=3
             )
             for back in range(7, 0, -1)
         ]
         + [
-            d.WeekHealth(
+            figures.WeekHealth(
                 week="2026-W48",
                 decided=4,
                 answered_in_time=3,
@@ -93,28 +97,25 @@ def snapshot(**changes) -> d.Snapshot:
         ],
     }
     values.update(changes)
-    return d.Snapshot(**values)
+    return content.Snapshot(**values)
 
 
-def member_copy(**changes) -> d.MemberDigest:
-    open_poll = d.poll_card(
-        {
-            "question": "Bologna o Milano?",
-            "options": [
-                {"label": "Bologna", "url": "https://cerchia.example/v/a"},
-                {"label": "Milano", "url": "https://cerchia.example/v/b"},
-            ],
-        }
+def member_copy(**changes) -> content.MemberDigest:
+    open_poll = PollCard(
+        question="Bologna o Milano?",
+        options=[
+            PollOption(label="Bologna", url="https://cerchia.example/v/a"),
+            PollOption(label="Milano", url="https://cerchia.example/v/b"),
+        ],
     )
-    assert open_poll is not None
     values = {"replies_received": 1, "reactions_received": 2, "open_polls": [open_poll]}
     values.update(changes)
-    base = d.member_digest(snapshot(), "u_1", {})
-    return d.MemberDigest(**{**base.__dict__, **values})
+    base = content.member_digest(snapshot(), "u_1", {})
+    return content.MemberDigest(**{**base.__dict__, **values})
 
 
 def test_the_member_digest_speaks_italian_names_the_posts_and_escapes_them():
-    outgoing = digests.compose_member_digest(ROME, GIULIA, snapshot(), member_copy(), NOW)
+    outgoing = emails.compose_member_digest(ROME, GIULIA, snapshot(), member_copy(), NOW)
 
     assert outgoing.kind == "digest"
     assert outgoing.subject == "Lievito & Co. questa settimana: «La mia prima…» e non solo"
@@ -129,7 +130,7 @@ def test_the_member_digest_speaks_italian_names_the_posts_and_escapes_them():
 
 
 def test_poll_results_are_css_bars_and_open_polls_one_button_per_option():
-    outgoing = digests.compose_member_digest(ROME, GIULIA, snapshot(), member_copy(), NOW)
+    outgoing = emails.compose_member_digest(ROME, GIULIA, snapshot(), member_copy(), NOW)
 
     assert '<td width="75%" style="background:#c8553d' in outgoing.html
     assert '<td width="25%" style="background:#c8553d' in outgoing.html
@@ -143,7 +144,7 @@ def test_an_english_reader_of_an_italian_community_reads_english_and_a_biweekly_
     reader = GIULIA.model_copy(update={"locale": "en", "digest": "biweekly"})
     copy = member_copy(replies_received=0, reactions_received=1, open_polls=[], weeks=2)
 
-    outgoing = digests.compose_member_digest(ROME, reader, snapshot(), copy, NOW)
+    outgoing = emails.compose_member_digest(ROME, reader, snapshot(), copy, NOW)
 
     assert outgoing.subject.startswith("Lievito & Co. this week: “La mia prima pagnotta")
     assert "Your post got 1 reaction." in outgoing.text
@@ -153,7 +154,7 @@ def test_an_english_reader_of_an_italian_community_reads_english_and_a_biweekly_
 
 
 def test_the_leader_report_shows_each_metric_with_its_change_and_eight_bars():
-    outgoing = digests.compose_leader_digest(ROME, SAM, snapshot(), NOW, waiting=["p_3"])
+    outgoing = emails.compose_leader_digest(ROME, SAM, snapshot(), NOW, waiting=["p_3"])
 
     assert outgoing.kind == "leader-digest"
     assert outgoing.subject == "Report for Lievito & Co.: 23–29 November"
@@ -175,9 +176,9 @@ def test_the_leader_report_shows_each_metric_with_its_change_and_eight_bars():
 def test_faster_first_replies_count_as_better():
     weeks = snapshot().health
     faster = [*weeks[:-2], weeks[-2].model_copy(update={"median_first_reply_seconds": 7200}), weeks[-1]]
-    words = digests.Words(translator("en"), "Europe/Rome")
+    words = Words(translator("en"), "Europe/Rome")
 
-    metrics = digests.health_metrics(ROME, snapshot(health=faster), words)
+    metrics = report.health_report(ROME, snapshot(health=faster), words).metrics
 
     median = metrics[1]
     assert (median.change, median.tone) == ("−30 min on last week", "good")
@@ -193,13 +194,13 @@ def test_faster_first_replies_count_as_better():
     ],
 )
 def test_week_ranges_read_naturally(locale, start, expected):
-    words = digests.Words(translator(locale), "Europe/Rome", locale)
+    words = Words(translator(locale), "Europe/Rome", locale)
 
     assert words.week_range(*d.week_bounds(start, "Europe/Rome")) == expected
 
 
 def test_durations_read_naturally():
-    en, it = digests.Words(translator("en"), "UTC", "en"), digests.Words(translator("it"), "UTC", "it")
+    en, it = Words(translator("en"), "UTC", "en"), Words(translator("it"), "UTC", "it")
 
     assert [en.duration(seconds) for seconds in (40, 2700, 3600, 5400, 86400 + 7200, 2 * 86400)] == [
         "1 min",
@@ -220,12 +221,12 @@ def test_the_send_pacer_spaces_emails_at_the_configured_rate_and_never_sleeps_wi
         slept.append(seconds)
         clock["now"] += seconds
 
-    unlimited = digests.SendPacer(0, lambda: clock["now"], sleep)
+    unlimited = SendPacer(0, lambda: clock["now"], sleep)
     for _ in range(100):
         unlimited.wait()
     assert slept == []
 
-    paced = digests.SendPacer(4, lambda: clock["now"], sleep)
+    paced = SendPacer(4, lambda: clock["now"], sleep)
     for _ in range(5):
         paced.wait()
     assert slept == pytest.approx([0.25] * 4)

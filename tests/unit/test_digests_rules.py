@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from cerchia.domain import digest_content as content
 from cerchia.domain import digests as d
+from cerchia.domain import health as figures
 from cerchia.domain.models import Community, Member
 
 ROME = Community(community_id="c_1", name="Lievito & Co.", timezone="Europe/Rome", locale="it")
@@ -113,8 +115,10 @@ def test_someone_who_joins_on_digest_morning_starts_with_next_weeks():
 START, END = d.week_bounds("2026-W48", "Europe/Rome")
 
 
-def card(post_id: str, created_at: datetime, replies: int = 0, repliers: int = 0, reactions: int = 0) -> d.PostCard:
-    return d.PostCard(
+def card(
+    post_id: str, created_at: datetime, replies: int = 0, repliers: int = 0, reactions: int = 0
+) -> content.PostCard:
+    return content.PostCard(
         post_id=post_id,
         title=post_id,
         url=f"https://f.example/{post_id}",
@@ -122,6 +126,7 @@ def card(post_id: str, created_at: datetime, replies: int = 0, repliers: int = 0
         replies=replies,
         repliers=repliers,
         reactions=reactions,
+        engagement=replies * 2 + repliers * 3 + reactions,  # rules.engagement of the post
     )
 
 
@@ -131,7 +136,7 @@ def test_engagement_ranks_with_recency_favouring_the_posts_that_had_less_time():
     twin = card("twin", START + timedelta(hours=2), replies=2, repliers=2, reactions=4)  # 14 points, later
     ignored = card("ignored", START + timedelta(days=3))
 
-    ranked = d.rank([monday, sunday, twin, ignored], START, END)
+    ranked = content.rank([monday, sunday, twin, ignored], START, END)
 
     assert [post.post_id for post in ranked] == ["sunday", "twin", "monday"]
     assert ranked[0].score == pytest.approx(10 * (1 + 0.5 * (167 / 168)), abs=0.001)
@@ -181,7 +186,7 @@ def test_week_health_counts_answers_in_time_median_active_members_and_newcomers(
         member("founder", joined_at=START - timedelta(days=90), role="leader"),
     ]
 
-    health = d.week_health("2026-W48", activity, members, ROME, as_of=END + timedelta(hours=1))
+    health = figures.week_health("2026-W48", activity, members, ROME, as_of=END + timedelta(hours=1))
 
     assert (health.answered_in_time, health.decided) == (1, 3)  # "fresh" still has time
     assert health.answered_share == pytest.approx(1 / 3)
@@ -193,40 +198,17 @@ def test_week_health_counts_answers_in_time_median_active_members_and_newcomers(
 
 
 def test_changes_and_bar_heights_leave_weeks_without_a_value_empty():
-    assert d.change(0.75, 0.5) == pytest.approx(0.25)
-    assert d.change(0.75, None) is None
-    assert d.bar_heights([None, 0.5, 1.0], tallest=40, scale=1.0) == [None, 20, 40]
-    assert d.bar_heights([0.0, 30.0, 60.0], tallest=40) == [2, 20, 40]
+    assert figures.change(0.75, 0.5) == pytest.approx(0.25)
+    assert figures.change(0.75, None) is None
+    assert figures.bar_heights([None, 0.5, 1.0], tallest=40, scale=1.0) == [None, 20, 40]
+    assert figures.bar_heights([0.0, 30.0, 60.0], tallest=40) == [2, 20, 40]
 
 
 # ------------------------------------------------------------------------------ polls and a member's copy
 
 
-def test_polls_are_read_from_the_polls_feature_shape_and_nonsense_is_dropped():
-    closed = d.poll_card(
-        {
-            "poll_id": "p_1",
-            "question": "Manitoba or Tipo 0?",
-            "kind": "single",
-            "ballots": 4,
-            "eligible": 5,
-            "closed_at": "2026-11-27T18:00:00Z",
-            "options": [{"label": "Manitoba", "votes": 3, "percent": 75}, {"label": "Tipo 0", "votes": 1}],
-        }
-    )
-    still_open = d.poll_card(
-        {"question": "Bologna?", "options": [{"label": "Sì", "url": "https://x/v/1"}, {"label": "No", "url": None}]}
-    )
-
-    assert closed is not None and [option.share for option in closed.options] == [0.75, 0.25]
-    assert closed.participation == pytest.approx(0.8) and closed.closed_at == utc(2026, 11, 27, 18)
-    assert still_open is not None and [option.url for option in still_open.options] == ["https://x/v/1", ""]
-    assert d.poll_card({"question": "", "options": ["a"]}) is None
-    assert d.poll_card({"question": "Why?", "options": "nope"}) is None
-
-
-def _snapshot() -> d.Snapshot:
-    return d.Snapshot(
+def _snapshot() -> content.Snapshot:
+    return content.Snapshot(
         community_id="c_1",
         week="2026-W48",
         start=START,
@@ -240,13 +222,13 @@ def _snapshot() -> d.Snapshot:
             card("my_question", START).model_copy(update={"author_id": "u_1"}),
             card("answered_since", START).model_copy(update={"author_id": "u_2"}),
         ],
-        new_members=[d.NewMember(member_id="u_1", name="Uno"), d.NewMember(member_id="u_3", name="Tre")],
+        new_members=[content.NewMember(member_id="u_1", name="Uno"), content.NewMember(member_id="u_3", name="Tre")],
         new_member_count=2,
     )
 
 
 def test_a_members_copy_leaves_out_their_own_posts_and_themselves():
-    copy = d.member_digest(_snapshot(), "u_1", {"replies_received": 3}, still_unanswered=["my_question"])
+    copy = content.member_digest(_snapshot(), "u_1", {"replies_received": 3}, still_unanswered=["my_question"])
 
     assert [post.post_id for post in copy.top_posts] == ["theirs"]
     assert copy.unanswered == []  # their own question, and one answered since the snapshot
@@ -259,5 +241,5 @@ def test_a_member_whose_only_news_is_their_own_has_nothing_to_show():
         update={"top_posts": _snapshot().top_posts[:1], "unanswered": _snapshot().unanswered[:1], "new_members": []}
     )
 
-    assert not d.member_digest(snapshot, "u_1").has_something
-    assert d.member_digest(snapshot, "u_2").has_something
+    assert not content.member_digest(snapshot, "u_1").has_something
+    assert content.member_digest(snapshot, "u_2").has_something

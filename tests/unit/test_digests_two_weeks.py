@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cerchia import digests
+from cerchia.digests import emails as digests
+from cerchia.domain import digest_content as content
 from cerchia.domain import digests as d
 from cerchia.domain.models import Community, Member
 
@@ -30,8 +31,8 @@ def environment(monkeypatch):
     settings.reset()
 
 
-def card(post_id: str, replies: int) -> d.PostCard:
-    return d.PostCard(
+def card(post_id: str, replies: int) -> content.PostCard:
+    return content.PostCard(
         post_id=post_id,
         title=f"Post {post_id}",
         url=f"https://forum.example.com/t/{post_id}",
@@ -40,13 +41,16 @@ def card(post_id: str, replies: int) -> d.PostCard:
         created_at=NOW - timedelta(days=3),
         replies=replies,
         repliers=replies,
+        engagement=replies * 2 + replies * 3,  # rules.engagement: a reply 2, a distinct replier 3
     )
 
 
-def week_digest(posts: list[d.PostCard], replies: int, numbers: d.Numbers, url: str = "") -> d.MemberDigest:
-    return d.MemberDigest(
+def week_digest(
+    posts: list[content.PostCard], replies: int, numbers: content.Numbers, url: str = ""
+) -> content.MemberDigest:
+    return content.MemberDigest(
         top_posts=posts,
-        new_members=[d.NewMember(member_id=f"n_{p.post_id}", name=f"New {p.post_id}") for p in posts[:1]],
+        new_members=[content.NewMember(member_id=f"n_{p.post_id}", name=f"New {p.post_id}") for p in posts[:1]],
         more_new_members=0,
         unanswered=[],
         replies_received=replies,
@@ -59,10 +63,10 @@ def week_digest(posts: list[d.PostCard], replies: int, numbers: d.Numbers, url: 
 
 
 def test_two_weeks_add_up_what_happened_and_rank_both_weeks_posts_together():
-    later = week_digest([card("b", 1)], 2, d.Numbers(posts=3, replies=4, joins=1, active=4))
-    earlier = week_digest([card("a", 5)], 1, d.Numbers(posts=2, replies=6, joins=2, active=3), "https://f/t/a")
+    later = week_digest([card("b", 1)], 2, content.Numbers(posts=3, replies=4, joins=1, active=4))
+    earlier = week_digest([card("a", 5)], 1, content.Numbers(posts=2, replies=6, joins=2, active=3), "https://f/t/a")
 
-    both = d.two_weeks(later, earlier)
+    both = content.two_weeks(later, earlier)
 
     assert [post.post_id for post in both.top_posts] == ["a", "b"]  # the busier post of the earlier week leads
     assert (both.numbers.posts, both.numbers.replies, both.numbers.joins) == (5, 10, 3)
@@ -73,12 +77,14 @@ def test_two_weeks_add_up_what_happened_and_rank_both_weeks_posts_together():
 def test_a_two_week_digest_says_so_covers_both_weeks_and_offers_every_week_instead():
     start, end = d.week_bounds("2026-W48", "Europe/Rome")
     earlier_start, _ = d.week_bounds("2026-W47", "Europe/Rome")
-    snapshot = d.Snapshot(community_id="c_1", week="2026-W48", start=start, end=end, activity=True, built_at=NOW)
-    later = week_digest([card("b", 1)], 2, d.Numbers(posts=3, replies=4, joins=1, active=4))
-    earlier = week_digest([card("a", 5)], 1, d.Numbers(posts=2, replies=6, joins=2, active=3))
+    snapshot = content.Snapshot(community_id="c_1", week="2026-W48", start=start, end=end, activity=True, built_at=NOW)
+    later = week_digest([card("b", 1)], 2, content.Numbers(posts=3, replies=4, joins=1, active=4))
+    earlier = week_digest([card("a", 5)], 1, content.Numbers(posts=2, replies=6, joins=2, active=3))
     reader = ANNA.model_copy(update={"digest": "biweekly"})
 
-    outgoing = digests.compose_member_digest(ROME, reader, snapshot, d.two_weeks(later, earlier), NOW, earlier_start)
+    outgoing = digests.compose_member_digest(
+        ROME, reader, snapshot, content.two_weeks(later, earlier), NOW, earlier_start
+    )
 
     assert "(16–29 November)" in outgoing.text
     assert "this one covers the last two weeks" in outgoing.text and "== Your two weeks ==" in outgoing.text
@@ -89,8 +95,8 @@ def test_a_two_week_digest_says_so_covers_both_weeks_and_offers_every_week_inste
 
 def test_a_weekly_reader_is_offered_every_two_weeks():
     start, end = d.week_bounds("2026-W48", "Europe/Rome")
-    snapshot = d.Snapshot(community_id="c_1", week="2026-W48", start=start, end=end, activity=True, built_at=NOW)
-    digest = week_digest([card("b", 1)], 1, d.Numbers(posts=3, replies=4, joins=1, active=4))
+    snapshot = content.Snapshot(community_id="c_1", week="2026-W48", start=start, end=end, activity=True, built_at=NOW)
+    digest = week_digest([card("b", 1)], 1, content.Numbers(posts=3, replies=4, joins=1, active=4))
 
     outgoing = digests.compose_member_digest(ROME, ANNA, snapshot, digest, NOW)
 

@@ -188,7 +188,7 @@ def test_the_local_router_serves_a_path_with_a_colon_apart_from_its_siblings():
 def test_members_imported_this_week_are_not_listed_as_new_members_in_the_digest():
     from datetime import timedelta
 
-    from cerchia.domain.digests import new_members
+    from cerchia.domain.digest_content import new_members
 
     joined = Member(community_id="c", member_id="m_1", name="Ada", email="a@example.com", membership_started_at=NOW)
     imported = Member(

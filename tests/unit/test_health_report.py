@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cerchia import digests
+from cerchia.digests import report as digests
+from cerchia.digests.words import Words
+from cerchia.domain import digest_content as content
 from cerchia.domain import digests as d
+from cerchia.domain import health as figures
 from cerchia.domain.models import Community, Member
 from cerchia.feedback import community_of
 from cerchia.i18n import translator
@@ -14,16 +17,18 @@ ROME = Community(community_id="c_1", name="Lievito & Co.", timezone="Europe/Rome
 START, END = d.week_bounds("2026-W48", "Europe/Rome")
 
 
-def report(*weeks: d.WeekHealth) -> digests.Health:
-    snapshot = d.Snapshot(community_id="c_1", week="2026-W48", start=START, end=END, activity=True, health=list(weeks))
-    return digests.health_report(ROME, snapshot, digests.Words(translator("en"), "Europe/Rome"))
+def report(*weeks: figures.WeekHealth) -> digests.Health:
+    snapshot = content.Snapshot(
+        community_id="c_1", week="2026-W48", start=START, end=END, activity=True, health=list(weeks)
+    )
+    return digests.health_report(ROME, snapshot, Words(translator("en"), "Europe/Rome"))
 
 
-def week(back: int, **figures) -> d.WeekHealth:
-    return d.WeekHealth(week=d.shift_week("2026-W48", -back), **figures)
+def week(back: int, **values) -> figures.WeekHealth:
+    return figures.WeekHealth(week=d.shift_week("2026-W48", -back), **values)
 
 
-def quiet_past() -> list[d.WeekHealth]:
+def quiet_past() -> list[figures.WeekHealth]:
     return [week(back) for back in range(7, 0, -1)]
 
 
@@ -108,7 +113,7 @@ def test_the_founder_and_the_same_address_from_the_platform_are_one_person_count
     ]
     activity = d.WeekActivity(posts=1, active_members=frozenset({"u_marco"}))
 
-    health = d.week_health("2026-W48", activity, members, ROME, as_of=END)
+    health = figures.week_health("2026-W48", activity, members, ROME, as_of=END)
 
     assert (health.active, health.members) == (1, 2)
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from cerchia import clock
-from cerchia.digests import reschedule_round, schedule_first_digest
+from cerchia.digests.schedule import reschedule_round, schedule_first_digest
 from cerchia.domain.access import hash_api_key
 from cerchia.domain.events import TimeZone, _fields, _locale
 from cerchia.domain.models import Community

@@ -11,8 +11,8 @@ from cerchia import formatting
 from cerchia.clock import parse_instant
 from cerchia.console.polls import poll_status
 from cerchia.console.service import local_time, locale_for
-from cerchia.domain import digests as d
 from cerchia.domain import rules
+from cerchia.domain.health import week_health
 from cerchia.domain.models import Community, Member
 from cerchia.i18n import Translate, translator
 from cerchia.store import console as console_store
@@ -46,7 +46,7 @@ def overview(community: Community, leader: Member, now: datetime) -> Overview:
     t = translator(locale)
     week = rules.week_of(now, community.timezone)
     members = list(store.members(cid))
-    health = d.week_health(week, digest_store.week_activities(store, cid, [week])[week], members, community, now)
+    health = week_health(week, digest_store.week_activities(store, cid, [week])[week], members, community, now)
     figures = [
         (t("digests.leader.answered", hours=community.unanswered_after_hours),
          t("digests.leader.answered_value", percent=_percent(t, health.answered_share),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from cerchia.digests import note_lost_reach
+from cerchia.digests.reach import note_lost_reach
 from cerchia.domain.preferences import current_choices, parse_choices
 from cerchia.errors import Conflict, InvalidInput, NotFound, Transient
 from cerchia.preferences.opening import PREFERENCES, open_member_link

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cerchia import aws, links
-from cerchia.digests import note_lost_reach
+from cerchia.digests.reach import note_lost_reach
 from cerchia.domain import rules
 from cerchia.errors import NotFound
 from cerchia.i18n import translator

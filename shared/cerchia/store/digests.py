@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from cerchia.domain.digests import Snapshot, WeekActivity
+from cerchia.domain.digest_content import Snapshot
+from cerchia.domain.digests import WeekActivity
 from cerchia.domain.models import Member, Post
 from cerchia.errors import Transient
 from cerchia.store import backoff, keys
