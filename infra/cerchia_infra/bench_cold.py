@@ -145,7 +145,7 @@ class World:
         return http_api_event(self.community_id, self.secret, body, f"msg_{uuid.uuid4().hex}")
 
     def _ingest(self, event_type: str, data: dict[str, Any]) -> None:
-        from cerchia.ingest import ingest_webhook
+        from cerchia.ingest.webhooks import ingest_webhook
 
         event = self._signed(event_type, data)
         ingest_webhook(self.community_id, event["headers"], event["body"].encode(), datetime.now(UTC))
@@ -288,7 +288,7 @@ class World:
         return self._page("/n/{token}", nudge_link(self.community_id, post_id, keys.FOUNDER, "claim", _now()))
 
     def ingest_discourse_event(self) -> dict[str, Any]:
-        from cerchia.discourse import signature
+        from cerchia.ingest.discourse import signature
 
         delivery = json.loads((EVENTS_DIR / "discourse" / "user_created.json").read_text())
         user_id = 10_000 + self.count

@@ -53,7 +53,9 @@ def test_replies_and_reactions_add_to_their_posts_points_on_the_week_it_was_writ
     post = get_store().get_post(community.community_id, "p_1")
     stored = get_store().get(keys_post(community.community_id, "p_1"))
 
-    assert stored["points"] == rules.engagement(post) == 4 * 2 + 3 * 3 + 1
+    assert (
+        stored["points"] == rules.engagement(post.reply_count, len(post.repliers), post.reactions) == 4 * 2 + 3 * 3 + 1
+    )
     assert _top(community.community_id) == ["p_1"] and _top(community.community_id, "2026-W49") == []
     assert _waiting(community.community_id) == ["p_2"]  # p_1 was answered, p_2 waits
     assert (week.posts, week.answered, week.median_first_reply_seconds) == (2, 1, 7200)  # own reply is no answer

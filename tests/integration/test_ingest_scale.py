@@ -55,16 +55,19 @@ def _write_posts(store, meta, numbers):
 
 
 def test_the_largest_item_does_not_grow_with_the_weeks_posts_of_128_character_ids(community, fast_transactions):
+    import boto3
+
     from cerchia.store import digests as digest_store
     from cerchia.store import get_store
     from cerchia_infra.item_size import largest_item
 
     store = get_store()
+    table = boto3.client("dynamodb")  # the same moto table, read from outside the store
     meta = store.get_community(community.community_id)
     _write_posts(store, meta, range(40))
-    after_40, _ = largest_item(store._client, store.table_name)
+    after_40, _ = largest_item(table, store.table_name)
     _write_posts(store, meta, range(40, 120))
-    after_120, key = largest_item(store._client, store.table_name)
+    after_120, key = largest_item(table, store.table_name)
     week = digest_store.week_activities(store, community.community_id, [WEEK])[WEEK]
 
     # today's week item grows ~420 bytes per answered post (t#/s#/f# names carry the id): 400 KB near post 1,000

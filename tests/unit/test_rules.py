@@ -57,9 +57,11 @@ def test_posts_worth_reading_prefers_engagement_and_skips_deleted_and_placeholde
     assert [post.post_id for post in chosen] == ["2", "5"]
 
 
-def test_answered_means_someone_else_replied():
-    assert not rules.is_answered("author", ["author"])
-    assert rules.is_answered("author", ["author", "friend"])
+def test_a_reply_is_worth_two_points_a_new_replier_three_more_and_a_reaction_one():
+    assert rules.engagement(replies=1) == 2
+    assert rules.engagement(replies=1, repliers=1) == 5
+    assert rules.engagement(reactions=1) == 1
+    assert rules.engagement(4, 3, 1) == 4 * 2 + 3 * 3 + 1
 
 
 def test_excerpt_folds_whitespace_and_truncates():

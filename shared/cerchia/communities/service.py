@@ -16,7 +16,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 from cerchia import clock
 from cerchia.digests.schedule import reschedule_round, schedule_first_digest
 from cerchia.domain.access import hash_api_key
-from cerchia.domain.events import TimeZone, _fields, _locale
+from cerchia.domain.events import TimeZone, field_errors, language
 from cerchia.domain.models import Community
 from cerchia.domain.text import clean
 from cerchia.errors import InvalidInput, NotFound
@@ -51,7 +51,7 @@ def create_community(
         TypeAdapter(TimeZone).validate_python(timezone)
     except ValidationError:
         problems["timezone"] = "must be an IANA time zone such as 'Europe/Rome'"
-    if _locale(locale) not in LOCALES:
+    if language(locale) not in LOCALES:
         problems["locale"] = f"must be one of {', '.join(LOCALES)}"
     if "@" not in leader_email:
         problems["leader_email"] = "must be an email address"
@@ -65,7 +65,7 @@ def create_community(
         name=name.strip(),
         purpose=(purpose or "").strip(),
         timezone=timezone,
-        locale=_locale(locale),
+        locale=language(locale),
         leader_name=(leader_name or "").strip(),
         leader_email=leader_email.strip(),
         webhook_secret=webhook_secret,
@@ -125,7 +125,7 @@ def configure_community(community_id: str, changes: dict[str, str]) -> Community
     try:
         after = Community.model_validate({**before.model_dump(), **changes})
     except ValidationError as error:
-        raise InvalidInput("These settings are not valid.", _fields(error)) from None
+        raise InvalidInput("These settings are not valid.", field_errors(error)) from None
     store.update_community_settings(community_id, {name: getattr(after, name) for name in changes})
     if {"digest_day", "digest_hour", "timezone"} & changes.keys():
         reschedule_round(before, after)

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cerchia.domain.events import DATA_MODELS, PlatformEvent, _fields
+from cerchia.domain.events import DATA_MODELS, PlatformEvent, field_errors
 from cerchia.errors import InvalidInput
 
 USER_JOIN_EVENTS = ("user_created", "user_approved", "user_confirmed_email")
@@ -102,7 +102,9 @@ def _event(type_: str, data: dict[str, Any], at: datetime, prefix: str) -> Platf
     try:
         validated = model.model_validate({k: v for k, v in data.items() if v is not None})
     except ValidationError as error:
-        fields = {prefix + SOURCE_FIELDS.get(name, name): problem for name, problem in _fields(error).items() if name}
+        fields = {
+            prefix + SOURCE_FIELDS.get(name, name): problem for name, problem in field_errors(error).items() if name
+        }
         raise InvalidInput(f"This Discourse delivery cannot be read as {type_}.", fields) from None
     return PlatformEvent(type=type_, occurred_at=at, data=validated)  # type: ignore[arg-type]
 

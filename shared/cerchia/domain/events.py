@@ -26,15 +26,14 @@ DisplayText = Annotated[
     str, BeforeValidator(clean_input), StringConstraints(strip_whitespace=True, min_length=1, max_length=300)
 ]
 Role = Literal["member", "leader"]
-SUPPORTED_LOCALES = ("en", "it")
 
 
-def _locale(value: str) -> str:
+def language(value: str) -> str:
     """Accept `it`, `it-IT`, `it_IT`; keep the language part. Unsupported languages fall back later."""
-    language = value.replace("_", "-").split("-")[0].lower()
-    if not (2 <= len(language) <= 3 and language.isalpha()):
+    primary = value.replace("_", "-").split("-")[0].lower()
+    if not (2 <= len(primary) <= 3 and primary.isalpha()):
         raise ValueError("must be a language tag such as 'en' or 'it-IT'")
-    return language
+    return primary
 
 
 def _timezone(value: str) -> str:
@@ -78,7 +77,7 @@ def instant_problems(instants: dict[str, datetime | None], latest: datetime) -> 
     }
 
 
-Locale = Annotated[str, AfterValidator(_locale)]
+Locale = Annotated[str, AfterValidator(language)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 Instant = Annotated[datetime, AfterValidator(_utc)]
 
@@ -177,7 +176,8 @@ class PlatformEvent(BaseModel):
     data: EventData
 
 
-def _fields(error: ValidationError, prefix: str = "") -> dict[str, str]:
+def field_errors(error: ValidationError, prefix: str = "") -> dict[str, str]:
+    """What pydantic found wrong, by field name (`prefix` + its dotted path; "body" for the whole)."""
     fields: dict[str, str] = {}
     for problem in error.errors():
         name = prefix + ".".join(str(part) for part in problem["loc"]) if problem["loc"] else prefix.rstrip(".")
@@ -198,14 +198,16 @@ def parse_event(body: Any, received_at: datetime, arrived_at: datetime | None = 
     try:
         envelope = Envelope.model_validate(body)
     except ValidationError as error:
-        raise InvalidInput("The event envelope is not valid.", _fields(error)) from None
+        raise InvalidInput("The event envelope is not valid.", field_errors(error)) from None
     model = DATA_MODELS.get(envelope.type)
     if model is None:
         return None
     try:
         data = model.model_validate(envelope.data)
     except ValidationError as error:
-        raise InvalidInput(f"The data of this {envelope.type} event is not valid.", _fields(error, "data.")) from None
+        raise InvalidInput(
+            f"The data of this {envelope.type} event is not valid.", field_errors(error, "data.")
+        ) from None
     latest = max(received_at, arrived_at or received_at) + CLOCK_TOLERANCE
     too_late = instant_problems(
         {"timestamp": envelope.timestamp, "data.created_at": getattr(data, "created_at", None)}, latest

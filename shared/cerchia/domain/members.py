@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
-from cerchia.domain.events import DisplayText, Identifier, Instant, Locale, Role, TimeZone, _fields
+from cerchia.domain.events import DisplayText, Identifier, Instant, Locale, Role, TimeZone, field_errors
 
 MAX_IMPORT = 1000
 PLAIN_COLUMNS = ("member_id", "email", "name", "locale", "timezone", "role")
@@ -70,7 +70,7 @@ def validate_member(raw: Any) -> ImportedMember | str:
     try:
         return ImportedMember.model_validate({k: v for k, v in raw.items() if v not in (None, "")})
     except ValidationError as error:
-        return "; ".join(f"{name}: {problem}" for name, problem in _fields(error).items())
+        return "; ".join(f"{name}: {problem}" for name, problem in field_errors(error).items())
 
 
 def answer(results: list[ImportResult]) -> ImportAnswer:

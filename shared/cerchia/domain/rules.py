@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from cerchia.domain.models import Community, Member, Post
@@ -67,21 +68,24 @@ def wants(member: Member, topic: Topic) -> bool:
     return True
 
 
-def is_answered(author_id: str, repliers: Iterable[str]) -> bool:
-    """A post is answered once anyone other than its author replied."""
-    return any(replier != author_id for replier in repliers)
+def engagement(replies: int = 0, repliers: int = 0, reactions: int = 0) -> int:
+    """How much a post drew people in: replies count most, then distinct repliers, then reactions.
 
-
-def engagement(post: Post) -> float:
-    """How much a post drew people in: replies count most, then distinct repliers, then reactions."""
-    return post.reply_count * 2 + len(post.repliers) * 3 + post.reactions
+    The one definition of a post's points: ingest adds what each reply or reaction is worth to the
+    post's `points` (what the week's ranking reads), digests and pages rank by the same weights.
+    """
+    return replies * 2 + repliers * 3 + reactions
 
 
 def posts_worth_reading(posts: Iterable[Post], limit: int = 3) -> list[Post]:
     """The most engaging recent posts (newest first among equals), never deleted ones or placeholders."""
     readable = [post for post in posts if not post.deleted and not post.placeholder and post.title]
     readable.sort(
-        key=lambda post: (engagement(post), post.created_at.timestamp() if post.created_at else 0.0), reverse=True
+        key=lambda post: (
+            engagement(post.reply_count, len(post.repliers), post.reactions),
+            post.created_at.timestamp() if post.created_at else 0.0,
+        ),
+        reverse=True,
     )
     return readable[:limit]
 
@@ -97,8 +101,6 @@ def community_home(community: Community, known_urls: Iterable[str] = ()) -> str:
     """Where "Go to the community" leads: its `community_url`, else its introductions, else the site of a known post."""
     if community.community_url or community.intro_url:
         return community.community_url or community.intro_url
-    from urllib.parse import urlsplit
-
     for address in known_urls:
         parts = urlsplit(address or "")
         if parts.scheme in ("https", "http") and parts.netloc:
@@ -117,7 +119,3 @@ def first_name(given: str | None, full_name: str | None) -> str:
         return given.strip()
     words = (full_name or "").split()
     return words[0] if words else ""
-
-
-def community_display_locale(community: Community) -> str:
-    return resolve_locale(None, community.locale)

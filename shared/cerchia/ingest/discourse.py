@@ -12,8 +12,10 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from cerchia.errors import PayloadTooLarge, Unauthorized, UnsupportedMediaType
-from cerchia.ingest import MAX_BODY_BYTES, Ingested, decode_json
+from cerchia.domain.discourse import map_delivery
+from cerchia.errors import Unauthorized, UnsupportedMediaType
+from cerchia.ingest.delivery import Ingested, check_size, decode_json
+from cerchia.store import get_store
 
 SIGNATURE_PREFIX = "sha256="
 # The community's idempotency records of Discourse deliveries: `discourse:` + the natural key.
@@ -26,18 +28,15 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def verify_signature(secret: str, body: bytes, header: str) -> None:
+    """Unauthorized unless `header` is the signature of `body` with `secret` (compared in constant time)."""
     if not header or not hmac.compare_digest(signature(secret, body).encode(), header.strip().encode()):
         raise Unauthorized("The Discourse signature is not valid.")
 
 
 def ingest_discourse(community_id: str, headers: dict[str, str], body: bytes, now: datetime) -> Ingested:
     """Verify and store one Discourse delivery. Raises PayloadTooLarge, UnsupportedMediaType, Unauthorized, InvalidInput."""
-    from cerchia.domain.discourse import map_delivery
-    from cerchia.store import get_store
-
     headers = {name.lower(): value for name, value in headers.items()}
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}.")
+    check_size(body)
     if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMediaType(
             "Cerchia reads Discourse webhooks as JSON: in Discourse, edit the webhook and choose "

@@ -1,33 +1,27 @@
-"""Receiving the platform's events: size, signature, shape, then one atomic write."""
+"""The platform's signed webhooks (Standard Webhooks): size, signature, shape, then one atomic write."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
-from cerchia.errors import InvalidInput, PayloadTooLarge, Unauthorized
+from pydantic import ValidationError
+from standardwebhooks.webhooks import Webhook
 
-if TYPE_CHECKING:
-    from cerchia.domain.models import Community
+from cerchia.domain.events import MemberErased, field_errors, parse_event
+from cerchia.domain.models import Community
+from cerchia.errors import InvalidInput, Unauthorized
+from cerchia.ingest.delivery import Ingested, check_size, decode_json
+from cerchia.observability import count
+from cerchia.store import Store, get_store
 
-MAX_BODY_BYTES = 256 * 1024
 # The webhook-id is part of a table key (at most 1 KiB): anything longer than this is not an id.
 MAX_WEBHOOK_ID = 200
-Outcome = Literal["stored", "duplicate", "unchanged", "ignored"]
-
-
-@dataclass(frozen=True)
-class Ingested:
-    outcome: Outcome
-    event_type: str | None = None
 
 
 def verify_signature(secret: str, body: bytes, headers: dict[str, str]) -> None:
     """Standard Webhooks verification (5-minute tolerance, on the wall clock: it is transport security)."""
-    from standardwebhooks.webhooks import Webhook
-
     wanted = {name: headers.get(name, "") for name in ("webhook-id", "webhook-timestamp", "webhook-signature")}
     if not all(wanted.values()):
         raise Unauthorized("Missing webhook signature headers.")
@@ -35,32 +29,6 @@ def verify_signature(secret: str, body: bytes, headers: dict[str, str]) -> None:
         Webhook(secret).verify(body, wanted, json_parse=False)
     except Exception:  # any failure to verify (bad base64, format, stale, mismatch) is the same 401
         raise Unauthorized("The webhook signature is not valid.") from None
-
-
-def decode_json(body: bytes) -> Any:
-    """The JSON document in a body, or InvalidInput saying why it is not one (never a 500)."""
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput("The body is not valid JSON: send UTF-8 JSON text.", {"body": str(error)}) from None
-    except RecursionError:
-        raise InvalidInput(
-            "The body is nested too deeply to read; send the flat object the contract describes.",
-            {"body": "nested too deeply"},
-        ) from None
-
-
-def _signed_at(headers: dict[str, str]) -> datetime:
-    """When the platform signed the webhook (already verified to be within the tolerance of the wall clock)."""
-    return datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
-
-
-def _peek(body: bytes) -> object:
-    """The body's JSON before it is verified, only to read what the event needs with its community."""
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        return None
 
 
 def ingest_webhook(
@@ -72,11 +40,7 @@ def ingest_webhook(
     that fails on the cached secret is checked once more against a fresh read, so a rotation is seen at
     once. `budget_seconds` bounds the retries after DynamoDB transaction conflicts.
     """
-    from cerchia.domain.events import parse_event
-    from cerchia.store import get_store
-
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}.")
+    check_size(body)
     headers = {name.lower(): value for name, value in headers.items()}
     store = get_store()
     community = store.cached_community(community_id, _peek(body))
@@ -94,20 +58,31 @@ def ingest_webhook(
         )
     decoded = decode_json(body)
     if isinstance(decoded, dict) and decoded.get("type") == "member.erased":
-        return _erase(community, decoded)
+        return _erase(store, community, decoded)
     event = parse_event(decoded, received_at=now, arrived_at=_signed_at(headers))
     if event is None:
         return Ingested("ignored", decoded.get("type"))
     outcome = store.record_event(community, webhook_id, event, now, budget_seconds)
     if outcome == "stored":
-        from cerchia.observability import count
-
         count("EventsIngested")  # the dashboard's first graph
     return Ingested(outcome, event.type)
 
 
+def _signed_at(headers: dict[str, str]) -> datetime:
+    """When the platform signed the webhook (already verified to be within the tolerance of the wall clock)."""
+    return datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
+
+
+def _peek(body: bytes) -> object:
+    """The body's JSON before it is verified, only to read what the event needs with its community."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
 def _verify_after_rotation(
-    store: Any, community: Community, body: bytes, headers: dict[str, str], now: datetime
+    store: Store, community: Community, body: bytes, headers: dict[str, str], now: datetime
 ) -> Community:
     """A signature the cached secret refuses: read the community afresh (a rotation just happened here or
     elsewhere), then try its current secret and, while it still works, the rotated-out one (so the
@@ -127,16 +102,15 @@ def _verify_after_rotation(
     raise Unauthorized("The webhook signature is not valid.")
 
 
-def _erase(community: Community, body: dict[str, Any]) -> Ingested:
+def _erase(store: Store, community: Community, body: dict[str, Any]) -> Ingested:
     """`member.erased`: the member's personal data goes within the request; a repeat finds nothing to erase."""
-    from pydantic import ValidationError
-
-    from cerchia.domain.events import MemberErased, _fields
-    from cerchia.members import erase_member
+    # Erasure is rare and its module heavy (the member import models): loaded only when one arrives,
+    # so the cold start of every other event stays as it is.
+    from cerchia.store import members as member_store
 
     try:
         data = MemberErased.model_validate(body.get("data"))
     except ValidationError as error:
-        raise InvalidInput("The data of this member.erased event is not valid.", _fields(error, "data.")) from None
-    erase_member(community, data.member_id)
+        raise InvalidInput("The data of this member.erased event is not valid.", field_errors(error, "data.")) from None
+    member_store.erase_member(store, community, data.member_id)
     return Ingested("stored", "member.erased")
