@@ -68,7 +68,7 @@ def post_card(post: Post, author_name: str) -> PostCard | None:
         replies=post.reply_count,
         repliers=len(post.repliers),
         reactions=post.reactions,
-        engagement=rules.engagement(post),
+        engagement=rules.engagement(post.reply_count, len(post.repliers), post.reactions),
     )
 
 
