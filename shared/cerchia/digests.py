@@ -296,19 +296,17 @@ def _polls(
     of the week, not a reason to hold back everything else.
     """
     try:
-        from cerchia.polls import polls_for_digest
+        from cerchia.polls.cards import poll_cards
     except ImportError:
         return None
     try:
-        found = polls_for_digest(store, community, start, end, member_id, now)
+        found = poll_cards(store, community, start, end, member_id, now)
     except Exception:
         from cerchia.observability import logger
 
         logger().exception("polls for the digest failed; sending without them", extra={"member_id": member_id})
         return None
-    closed = [card for card in map(d.poll_card, found.get("closed") or []) if card]
-    still_open = [card for card in map(d.poll_card, found.get("open") or []) if card]
-    return _Polls(closed=closed, open=still_open)
+    return _Polls(closed=found.closed, open=found.open)
 
 
 # ------------------------------------------------------------------------------ delivery

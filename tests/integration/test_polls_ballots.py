@@ -126,7 +126,7 @@ def test_nothing_is_counted_once_the_poll_has_closed(polls, open_poll, clock):
 
 
 def test_a_job_run_twice_sends_and_counts_nothing_twice(polls, clock, outbox):
-    from cerchia.polls import run_poll_job
+    from cerchia.polls.jobs import run_poll_job
     from cerchia.store import get_store
 
     poll_id = polls.scheduled_poll()

@@ -260,7 +260,7 @@ def poll_create(request: Request, now: datetime, cid: str) -> Reply:
 
 
 def poll_page(request: Request, now: datetime, cid: str, poll_id: str) -> Reply:
-    from cerchia.domain.polls import tally
+    from cerchia.domain.tallies import tally
 
     leader = _leader(request, now, cid)
     if isinstance(leader, Reply):
