@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from polls_support import PollsWorld, _with_json
+from polls_support import PollsWorld, with_json
 from support import LambdaContext, event, http_event, load_handler
 
 
@@ -29,7 +29,7 @@ def members(community: Any) -> Any:
         request = http_event(method, path, route, parameters, raw, headers)
         if raw:
             request["body"], request["isBase64Encoded"] = raw.decode(), False
-        return _with_json(module.lambda_handler(request, LambdaContext()))
+        return with_json(module.lambda_handler(request, LambdaContext()))
 
     return call
 
@@ -256,7 +256,7 @@ def test_an_unreadable_import_body_is_a_400_after_the_key_and_a_wrong_key_still_
             headers,
         )
         request["body"], request["isBase64Encoded"] = base64.b64encode(raw).decode(), True
-        return _with_json(module.lambda_handler(request, LambdaContext()))
+        return with_json(module.lambda_handler(request, LambdaContext()))
 
     assert post("ck_wrong")["statusCode"] == 401
     answer = post(community.api_key)

@@ -37,6 +37,9 @@ REMINDER_BEFORE_CLOSE = timedelta(hours=24)
 MIN_OPEN_BEFORE_REMINDER = timedelta(hours=12)
 # Vote links keep working this long after close, to show the results.
 RESULTS_GRACE = timedelta(days=30)
+# What a vote link is signed for, and where it opens (cerchia.polls.vote_links, cerchia.polls.pages).
+VOTE_PURPOSE = "vote"
+VOTE_PATH = "/v/"
 NOTHING_CHOSEN = "nothing chosen"
 
 # NUL and bidi override/isolate characters are removed before the lengths are checked (domain/text.py).

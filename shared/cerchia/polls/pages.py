@@ -14,11 +14,10 @@ from cerchia import aws, links
 from cerchia.domain import rules
 from cerchia.domain.ballots import eligibility, parse_choices
 from cerchia.domain.models import Community, Member
-from cerchia.domain.polls import NOTHING_CHOSEN, Poll, status_at
+from cerchia.domain.polls import NOTHING_CHOSEN, VOTE_PURPOSE, Poll, status_at
 from cerchia.domain.tallies import option_labels, tally
 from cerchia.errors import InvalidInput, InvalidLink, Transient
 from cerchia.i18n import translator
-from cerchia.polls.vote_links import VOTE_PURPOSE
 from cerchia.polls.wording import results_line, when
 from cerchia.store import Store, get_store
 from cerchia.store.polls import get_ballot, get_poll, has_voted, record_vote

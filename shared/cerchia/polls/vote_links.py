@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cerchia.domain.polls import RESULTS_GRACE, Poll
+from cerchia.domain.polls import RESULTS_GRACE, VOTE_PATH, VOTE_PURPOSE, Poll
 from cerchia.mail.compose import signed_link
-
-VOTE_PURPOSE = "vote"
-VOTE_PATH = "/v/"
 
 
 def vote_url(poll: Poll, member_id: str, option: int | None) -> str:
