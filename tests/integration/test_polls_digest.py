@@ -103,3 +103,33 @@ def test_a_member_who_joined_after_the_send_gets_no_vote_links(polls, clock):
 
     [card] = digest.open
     assert card.voted is False and card.url == "" and card.options[0].url == ""
+
+
+def test_a_closed_multiple_choice_card_shares_each_option_among_the_members_who_answered(polls, clock):
+    from cerchia.polls.cards import poll_cards
+    from cerchia.polls.pages import submit_vote
+    from cerchia.store import get_store
+
+    start = clock.now()
+    poll_id = polls.create_poll(
+        poll_request("polls_create_multiple", send_at=None, close_at=iso(start + timedelta(days=2)))
+    )["json"]["poll_id"]
+    polls.sweep()
+    store = get_store()
+    community = store.get_community(polls.community.community_id)
+    for member_id, choices in (("u_1", ["1", "3"]), ("u_2", ["3"])):
+        [card] = poll_cards(store, community, start, start + timedelta(days=7), member_id, clock.now()).open
+        submit_vote(card.url.rsplit("/v/", 1)[1], choices, clock.now())
+    clock.advance(days=3)
+    polls.sweep()
+
+    [closed] = poll_cards(store, community, start, start + timedelta(days=7), "u_1", clock.now()).closed
+
+    assert closed.poll_id == poll_id and closed.kind == "multiple" and closed.ballots == 2
+    assert [(option.votes, option.share) for option in closed.options] == [
+        (0, 0.0),
+        (1, 0.5),
+        (0, 0.0),
+        (2, 1.0),
+        (0, 0.0),
+    ]
