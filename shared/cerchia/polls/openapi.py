@@ -17,10 +17,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from cerchia import runtime
@@ -81,7 +81,7 @@ def document(resolver: APIGatewayHttpResolver) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- routes other functions serve
 
-elsewhere = Router()
+elsewhere = APIGatewayHttpRouter()
 
 
 class WebhookBody(BaseModel):
