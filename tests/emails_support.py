@@ -222,6 +222,7 @@ def play_week(community: Any, english_community: Any, ingest: Any, welcome: Any,
     from cerchia.communities import configure_community
     from cerchia.domain.polls import NewPoll
     from cerchia.nudges.sweep import sweep as nudge_sweep
+    from cerchia.polls import pages as poll_pages
     from cerchia.store import get_store
 
     start = clock.now()
@@ -325,7 +326,7 @@ def play_week(community: Any, english_community: Any, ingest: Any, welcome: Any,
         if not voted:
             for mail in sent_raw():
                 if mail.kind == "poll" and mail.links("v"):
-                    page = polls.submit_vote(mail.links("v")[0].rsplit("/", 1)[1], ["0"], clock.now())
+                    page = poll_pages.submit_vote(mail.links("v")[0].rsplit("/", 1)[1], ["0"], clock.now())
                     assert page.status == 200, page.html
                     voted = True
                     break

@@ -86,7 +86,7 @@ class PollsWorld:
         # a body that is not text stays base64-encoded, as API Gateway sends it
         with contextlib.suppress(UnicodeDecodeError):
             request["body"], request["isBase64Encoded"] = raw.decode(), False
-        return _with_json(self.api.lambda_handler(request, LambdaContext()))
+        return with_json(self.api.lambda_handler(request, LambdaContext()))
 
     def read_poll(self, poll_id: str, key: str | None = None) -> dict[str, Any]:
         community_id = self.community.community_id
@@ -97,11 +97,11 @@ class PollsWorld:
             {"community_id": community_id, "poll_id": poll_id},
             headers={"authorization": f"Bearer {key or self.community.api_key}"},
         )
-        return _with_json(self.api.lambda_handler(request, LambdaContext()))
+        return with_json(self.api.lambda_handler(request, LambdaContext()))
 
     def openapi(self) -> dict[str, Any]:
         request = http_event("GET", "/v1/openapi.json", "/v1/openapi.json", {})
-        return _with_json(self.api.lambda_handler(request, LambdaContext()))
+        return with_json(self.api.lambda_handler(request, LambdaContext()))
 
     def scheduled_poll(self, **changes: Any) -> str:
         """A poll sent now and closing in five days, unless changed."""
@@ -148,7 +148,7 @@ class PollsWorld:
         return dict(self.pages.lambda_handler(request, LambdaContext()))
 
 
-def _with_json(response: dict[str, Any]) -> dict[str, Any]:
+def with_json(response: dict[str, Any]) -> dict[str, Any]:
     response = dict(response)
     response["json"] = json.loads(response["body"]) if response.get("body") else None
     return response

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from cerchia import clock
-from cerchia.polls import submit_vote, vote_page
+from cerchia.polls.pages import submit_vote, vote_page
 from cerchia.web.pages import as_response, locale_of, unreadable_form
 
 logger = Logger()

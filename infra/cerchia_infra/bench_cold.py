@@ -274,7 +274,7 @@ class World:
 
     def serve_vote_pages(self) -> dict[str, Any]:
         from cerchia.jobs import run_due_jobs
-        from cerchia.polls import vote_url
+        from cerchia.polls.vote_links import vote_url
 
         poll = self.poll(datetime.now(UTC) - timedelta(minutes=1))
         run_due_jobs(datetime.now(UTC))  # opens it (its chunks wait on the queue, unread)

@@ -25,7 +25,7 @@ from cerchia.store.table import Job
 # job kind -> "module:function(job, now) -> datetime | None"
 JOB_RUNNERS: dict[str, str] = {
     "newcomer": "cerchia.nudges.newcomers:run_newcomer_check",  # issue 3: a quiet newcomer, a few days after joining
-    "poll": "cerchia.polls:run_poll_job",  # issue 4: send at send_at, remind 24 h before close, close and report
+    "poll": "cerchia.polls.jobs:run_poll_job",  # issue 4: send at send_at, remind 24 h before close, close and report
     "digest-week": "cerchia.digests.rounds:run_round",  # issue 5: the week's content, once; schedules the sends
     "digest-send": "cerchia.digests.rounds:run_send",  # issue 5: one group of readers at their local digest hour
     "welcome": "cerchia.welcome.jobs:run_welcome_job",  # a welcome SES could not send yet (issue 9)
@@ -34,9 +34,9 @@ JOB_RUNNERS: dict[str, str] = {
 
 # delivery kind -> "module:function(delivery: Delivery, member_id: str, now) -> str" (the outcome)
 DELIVERERS: dict[str, str] = {
-    "poll": "cerchia.polls:deliver_poll",  # issue 4
-    "poll-reminder": "cerchia.polls:deliver_reminder",  # issue 4
-    "poll-results": "cerchia.polls:deliver_results",  # issue 4
+    "poll": "cerchia.polls.jobs:deliver_poll",  # issue 4
+    "poll-reminder": "cerchia.polls.jobs:deliver_reminder",  # issue 4
+    "poll-results": "cerchia.polls.jobs:deliver_results",  # issue 4
     "digest": "cerchia.digests.delivery:deliver_member_digest",  # issue 5
     "leader-digest": "cerchia.digests.delivery:deliver_leader_digest",  # issue 5
 }

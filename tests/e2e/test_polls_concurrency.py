@@ -2,14 +2,12 @@
 
 This needs an emulator whose DynamoDB is atomic like the real one: moto alone lets concurrent
 writes interleave, and its TransactWriteItems backs up and restores whole tables, erasing other
-threads' writes (and answering 500 when a table changes under its copy). Until the local stack
-makes it atomic (`cerchia_infra.local.atomic_dynamodb`), the test is reported as an expected
-failure instead of running for minutes.
+threads' writes (and answering 500 when a table changes under its copy). The local stack makes
+it atomic (`cerchia_infra.local.atomic_dynamodb`).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,17 +20,7 @@ import requests
 from cerchia_infra.local.process import start_serve_subprocess, stop_serve_subprocess
 from support import event
 
-ATOMIC_EMULATOR = importlib.util.find_spec("cerchia_infra.local.atomic_dynamodb") is not None
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.xfail(
-        not ATOMIC_EMULATOR,
-        reason="the local stack's DynamoDB is not atomic under concurrent requests yet (see docs/polls.md)",
-        run=False,
-        strict=True,
-    ),
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 VOTERS = 200
 LEADER = "coach@trailrunners.example"

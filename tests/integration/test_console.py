@@ -324,7 +324,8 @@ def test_settings_refuse_what_cerchia_community_configure_refuses(community, clo
 def test_each_poll_results_email_to_a_leader_carries_a_fresh_single_use_console_link(community, clock, outbox):
     kind = "poll-results"
     from cerchia.domain.polls import NewPoll
-    from cerchia.polls import compose_poll_email, create_poll
+    from cerchia.polls.emails import compose_poll_email
+    from cerchia.polls.service import create_poll
     from cerchia.store import get_store
 
     store = get_store()

@@ -211,11 +211,13 @@ def test_form_encoded_body_is_a_415_saying_to_choose_json(community, discourse):
 
 
 def test_openapi_documents_the_discourse_route_its_headers_and_the_member_routes():
+    from polls_support import with_json
     from support import http_event
 
     api = load_handler("manage_polls")
-    answer = api.lambda_handler(http_event("GET", "/v1/openapi.json", "/v1/openapi.json", {}), LambdaContext())
-    document = json.loads(answer["body"])
+    document = with_json(
+        api.lambda_handler(http_event("GET", "/v1/openapi.json", "/v1/openapi.json", {}), LambdaContext())
+    )["json"]
 
     route = document["paths"]["/v1/communities/{community_id}/discourse"]["post"]
     headers = {parameter["name"] for parameter in route["parameters"] if parameter["in"] == "header"}

@@ -224,6 +224,7 @@ def test_every_email_and_page_reads_well_on_a_phone(week):
     from cerchia import polls, preferences
     from cerchia.domain.polls import NewPoll
     from cerchia.nudges.pages import nudge_link_page
+    from cerchia.polls import pages as poll_pages
     from cerchia.preferences import unsubscribe as pages
     from cerchia.store import get_store
     from support import ROOT
@@ -261,7 +262,7 @@ def test_every_email_and_page_reads_well_on_a_phone(week):
         "preferences-en": preferences.show(token["p"], now),
         "preferences-it": preferences.show(italian_token["p"], now),
         "preferences-leader-it": preferences.show(report.links("p")[0].rsplit("/", 1)[1], now),
-        "vote-en": polls.vote_page(ballot.links("v")[0].rsplit("/", 1)[1], now),
+        "vote-en": poll_pages.vote_page(ballot.links("v")[0].rsplit("/", 1)[1], now),
         "nudge-claim-en": nudge_link_page(claim, False, now),
         "nudge-dismiss-en": nudge_link_page(dismiss, False, now),
         "nudge-claimed-en": nudge_link_page(claim, True, now),

@@ -126,7 +126,7 @@ def test_nothing_is_counted_once_the_poll_has_closed(polls, open_poll, clock):
 
 
 def test_a_job_run_twice_sends_and_counts_nothing_twice(polls, clock, outbox):
-    from cerchia.polls import run_poll_job
+    from cerchia.polls.jobs import run_poll_job
     from cerchia.store import get_store
 
     poll_id = polls.scheduled_poll()
@@ -143,7 +143,7 @@ def test_a_job_run_twice_sends_and_counts_nothing_twice(polls, clock, outbox):
 
 def test_a_page_that_cannot_record_in_time_says_to_try_again(polls, clock, outbox, monkeypatch):
     from cerchia.errors import Transient
-    from cerchia.store import polls as poll_store
+    from cerchia.polls import pages
     from polls_support import vote_tokens
 
     polls.scheduled_poll()
@@ -153,7 +153,7 @@ def test_a_page_that_cannot_record_in_time_says_to_try_again(polls, clock, outbo
     def busy(*args, **kwargs):
         raise Transient("DynamoDB is busy")
 
-    monkeypatch.setattr(poll_store, "record_vote", busy)
+    monkeypatch.setattr(pages, "record_vote", busy)  # the store call the vote page makes
     page = polls.submit(vote_tokens(email)[0], 0)
 
     assert page["statusCode"] == 503

@@ -7,24 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from cerchia.domain.ballots import eligibility, eligible_voters, parse_choices, vote_deltas
 from cerchia.domain.models import Member
-from cerchia.domain.polls import (
-    NewPoll,
-    Poll,
-    build_poll,
-    eligibility,
-    eligible_voters,
-    next_due,
-    next_step,
-    option_labels,
-    parse_choices,
-    problems,
-    reminder_at,
-    status_at,
-    summary,
-    tally,
-    vote_deltas,
-)
+from cerchia.domain.polls import NewPoll, Poll, build_poll, next_due, next_step, problems, reminder_at, status_at
+from cerchia.domain.tallies import option_labels, summary, tally
 from cerchia.errors import InvalidInput
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

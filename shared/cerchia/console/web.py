@@ -25,7 +25,7 @@ from cerchia.console.sessions import (
 )
 from cerchia.console.sessions import open_session as start_session
 from cerchia.domain.models import Community, Member
-from cerchia.domain.polls import tally
+from cerchia.domain.tallies import tally
 from cerchia.errors import InvalidLink, NotFound, Transient
 from cerchia.i18n import translator
 from cerchia.rendering import render

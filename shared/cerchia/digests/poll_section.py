@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cerchia.digests.polls_adapter import poll_cards  # after the merge: from cerchia.polls.cards import poll_cards
 from cerchia.domain.cards import PollCards
 from cerchia.domain.models import Community
 from cerchia.observability import logger
+from cerchia.polls.cards import poll_cards
 from cerchia.store import Store
 
 

@@ -5,19 +5,19 @@ Members answer with ballots: one per member per poll, changeable until close, ex
 anonymous polls, where only a "has voted" marker is kept apart from the tallies and an answer
 cannot be changed. Tallies live on the poll itself and change in the same transaction as the
 ballot, so they always add up.
+
+This module holds the shapes (the API's, what is stored), creating a poll and its clock; who may
+answer and how an answer is read are in `domain.ballots`, the results in `domain.tallies`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from cerchia.domain.events import AT_MOST_AHEAD, Instant, instant_problems
-from cerchia.domain.models import FOUNDER, Member
 from cerchia.domain.text import clean_input
 from cerchia.errors import InvalidInput
 
@@ -37,6 +37,9 @@ REMINDER_BEFORE_CLOSE = timedelta(hours=24)
 MIN_OPEN_BEFORE_REMINDER = timedelta(hours=12)
 # Vote links keep working this long after close, to show the results.
 RESULTS_GRACE = timedelta(days=30)
+# What a vote link is signed for, and where it opens (cerchia.polls.vote_links, cerchia.polls.pages).
+VOTE_PURPOSE = "vote"
+VOTE_PATH = "/v/"
 NOTHING_CHOSEN = "nothing chosen"
 
 # NUL and bidi override/isolate characters are removed before the lengths are checked (domain/text.py).
@@ -166,7 +169,7 @@ class Poll(BaseModel):
     reminded_at: datetime | None = None
     closed_at: datetime | None = None
     reported_at: datetime | None = None
-    # sha256 of the create request's fields (cerchia.polls.request_digest): an Idempotency-Key retry must match it
+    # sha256 of the create request's fields (cerchia.polls.service.request_digest): an Idempotency-Key retry must match it
     request_digest: str = ""
 
 
@@ -291,146 +294,3 @@ def next_due(poll: Poll, now: datetime) -> datetime | None:
     if remind is not None and poll.reminded_at is None and now < remind:
         return remind
     return poll.close_at if now < poll.close_at else now
-
-
-# ---------------------------------------------------------------------- who votes
-
-
-def eligible_voters(members: Iterable[Member], sent_at: datetime | None = None) -> list[Member]:
-    """Active members (at `sent_at` when given), one per email address.
-
-    The leader named when the community was created has a row of their own; when the platform
-    also knows them under its own id, that one is kept, so their answer carries the platform's id.
-    """
-    chosen: dict[str, Member] = {}
-    for member in members:
-        if member.status != "active" or not member.email:
-            continue
-        if sent_at is not None and (member.membership_started_at or member.joined_at or sent_at) > sent_at:
-            continue
-        address = member.email.casefold()
-        current = chosen.get(address)
-        # FOUNDER is the row `cerchia community create` writes for the leader it names
-        if current is None or (current.member_id == FOUNDER and member.member_id != FOUNDER):
-            chosen[address] = member
-    return sorted(chosen.values(), key=lambda m: m.member_id)
-
-
-Eligibility = Literal["yes", "left", "late"]
-
-
-def eligibility(member: Member, poll: Poll) -> Eligibility:
-    """Whether a member may answer: they must still be a member, and have been one when the poll went out."""
-    if member.status != "active":
-        return "left"
-    started = member.membership_started_at or member.joined_at
-    if poll.sent_at is not None and started is not None and started > poll.sent_at:
-        return "late"
-    return "yes"
-
-
-# ---------------------------------------------------------------------- answers
-
-
-def parse_choices(poll: Poll, values: Sequence[str]) -> tuple[int, ...]:
-    """The options chosen in a submitted form, or InvalidInput (nothing chosen, or not a real option)."""
-    chosen: set[int] = set()
-    for value in values:
-        try:
-            index = int(value)
-        except ValueError:
-            raise InvalidInput("That answer is not one of the poll's options.", {"choice": "unknown option"}) from None
-        if not 0 <= index < len(poll.options):
-            raise InvalidInput("That answer is not one of the poll's options.", {"choice": "unknown option"})
-        chosen.add(index)
-    if not chosen:
-        raise InvalidInput("Choose an answer before confirming.", {"choice": NOTHING_CHOSEN})
-    if poll.kind != "multiple" and len(chosen) > 1:
-        raise InvalidInput("This poll takes one answer.", {"choice": "more than one answer"})
-    return tuple(sorted(chosen))
-
-
-def vote_deltas(before: Sequence[int], after: Sequence[int]) -> dict[int, int]:
-    """How each option's counter moves when a ballot changes from `before` to `after` (zeros left out)."""
-    deltas: dict[int, int] = {}
-    for index in before:
-        deltas[index] = deltas.get(index, 0) - 1
-    for index in after:
-        deltas[index] = deltas.get(index, 0) + 1
-    return {index: delta for index, delta in deltas.items() if delta}
-
-
-# ---------------------------------------------------------------------- results
-
-
-def option_labels(poll: Poll) -> list[str]:
-    """What each option is called where people read it; scale ends carry their labels ("1 – Not at all")."""
-    if poll.kind != "scale" or poll.scale_labels is None:
-        return list(poll.options)
-    low, high = poll.scale_labels
-    labels = list(poll.options)
-    labels[0] = f"{labels[0]} – {low}"
-    labels[-1] = f"{labels[-1]} – {high}"
-    return labels
-
-
-@dataclass(frozen=True)
-class OptionResult:
-    label: str
-    votes: int
-    # Share of the members who answered that chose this option (0-100; in multiple polls they add up to more).
-    percent: int
-
-
-@dataclass(frozen=True)
-class Tally:
-    options: tuple[OptionResult, ...]
-    ballots: int
-    eligible: int
-    # ballots / eligible, 0..1
-    participation: float
-    # scale polls: the mean score (1-5), None without answers or for other kinds
-    average: float | None
-
-    @property
-    def participation_percent(self) -> int:
-        return round(self.participation * 100)
-
-    @property
-    def leading(self) -> tuple[str, ...]:
-        """The labels with the most votes (none without votes)."""
-        top = max((option.votes for option in self.options), default=0)
-        return tuple(option.label for option in self.options if top and option.votes == top)
-
-
-def tally(poll: Poll) -> Tally:
-    votes: list[int] = [*poll.votes, *([0] * (len(poll.options) - len(poll.votes)))]
-    ballots = max(poll.ballots, 0)
-    results = tuple(
-        OptionResult(label, max(count, 0), round(100 * max(count, 0) / ballots) if ballots else 0)
-        for label, count in zip(option_labels(poll), votes, strict=False)
-    )
-    answers = sum(votes)
-    average: float | None = None
-    if poll.kind == "scale" and answers:
-        average = round(sum((index + 1) * count for index, count in enumerate(votes)) / answers, 1)
-    eligible = max(poll.eligible, 0)
-    participation = min(1.0, ballots / eligible) if eligible else 0.0
-    return Tally(results, ballots, eligible, participation, average)
-
-
-def summary(poll: Poll, now: datetime) -> PollSummary:
-    counted = tally(poll)
-    return PollSummary(
-        poll_id=poll.poll_id,
-        question=poll.question,
-        kind=poll.kind,
-        status=status_at(poll, now),
-        anonymous=poll.anonymous,
-        send_at=poll.send_at,
-        close_at=poll.close_at,
-        eligible=counted.eligible,
-        ballots=counted.ballots,
-        participation=round(counted.participation, 4),
-        options=[OptionTally(label=option.label, votes=option.votes) for option in counted.options],
-    )

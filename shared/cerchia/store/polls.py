@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from cerchia.clock import parse_instant
-from cerchia.domain.polls import Ballot, Poll, vote_deltas
+from cerchia.domain.ballots import vote_deltas
+from cerchia.domain.polls import Ballot, Poll
 from cerchia.errors import AlreadyExists, Conflict, Transient
 from cerchia.store import keys
 from cerchia.store.codec import readable, to_item, to_value
