@@ -392,7 +392,7 @@ def test_a_busy_table_gets_a_503_page_that_says_to_try_again(community, clock, o
     def throttled(**request):
         raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "GetItem")
 
-    monkeypatch.setattr(get_store()._client, "get_item", throttled)
+    monkeypatch.setattr(get_store().client, "get_item", throttled)
     answer = browser.get(f"/l/{community.community_id}")
 
     assert answer["statusCode"] == 503 and "Wait a few seconds and try again." in answer["body"]

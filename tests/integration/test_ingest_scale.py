@@ -62,9 +62,9 @@ def test_the_largest_item_does_not_grow_with_the_weeks_posts_of_128_character_id
     store = get_store()
     meta = store.get_community(community.community_id)
     _write_posts(store, meta, range(40))
-    after_40, _ = largest_item(store._client, store.table_name)
+    after_40, _ = largest_item(store.client, store.table_name)
     _write_posts(store, meta, range(40, 120))
-    after_120, key = largest_item(store._client, store.table_name)
+    after_120, key = largest_item(store.client, store.table_name)
     week = digest_store.week_activities(store, community.community_id, [WEEK])[WEEK]
 
     # today's week item grows ~420 bytes per answered post (t#/s#/f# names carry the id): 400 KB near post 1,000
@@ -322,7 +322,7 @@ def test_a_second_post_by_an_author_this_environment_knows_costs_one_request_and
         community, body("post_created", TUE, post_id="p_2", author_id="m_1", title="Farina?", url="https://f.example/2")
     )
     warm, counted.calls = counted.calls, []
-    other = table.Store(get_store()._client, get_store().table_name)  # another environment renames m_1
+    other = table.Store(get_store().client, get_store().table_name)  # another environment renames m_1
     other.call(
         "update_item",
         TableName=other.table_name,
