@@ -16,8 +16,10 @@ from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from cerchia import aws
 from cerchia.domain.models import Community, Member, Post
 from cerchia.errors import ConditionFailed, Contended, InvalidInput
+from cerchia.settings import get_settings
 from cerchia.store import expressions, jobs, keys, weeks
 from cerchia.store.client import Table
 from cerchia.store.communities import Communities, community_from_item
@@ -374,8 +376,5 @@ def wrap_client(wrapper: Any) -> None:
 
 @lru_cache(maxsize=1)
 def get_store() -> Store:
-    from cerchia import aws
-    from cerchia.settings import get_settings
-
     client = aws.dynamodb()
     return Store(_client_wrapper(client) if _client_wrapper else client, get_settings().table_name)
