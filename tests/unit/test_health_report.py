@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from cerchia import digests
 from cerchia.domain import digests as d
-from cerchia.domain.models import Community, Member
 from cerchia.domain.feedback import community_of
+from cerchia.domain.models import Community, Member
 from cerchia.i18n import translator
 
 ROME = Community(community_id="c_1", name="Lievito & Co.", timezone="Europe/Rome", locale="en")
