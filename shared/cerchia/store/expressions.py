@@ -57,7 +57,10 @@ class Expression:
 
 @dataclass
 class Update:
-    """One UpdateItem: what it sets, adds, appends to lists and removes, and under which condition."""
+    """One UpdateItem: what it sets, adds, appends to lists and removes, and under which condition.
+
+    Conditions name attributes as `{name}` and values as `:placeholder` (given in `condition_values`).
+    """
 
     key: dict[str, str]
     sets: dict[str, Any] = field(default_factory=dict)
@@ -67,7 +70,6 @@ class Update:
     condition: str | None = None
     condition_values: dict[str, Any] = field(default_factory=dict)
     appends: dict[str, list[Any]] = field(default_factory=dict)  # list_append, creating the list
-    deletes: dict[str, Any] = field(default_factory=dict)  # elements taken out of sets
 
     def expression(self, table_name: str) -> dict[str, Any]:
         aliases = Expression()
@@ -86,8 +88,6 @@ class Update:
             clauses.append("ADD " + ", ".join(f"{name(k)} {value(v)}" for k, v in self.adds.items()))
         if self.removes:
             clauses.append("REMOVE " + ", ".join(name(k) for k in self.removes))
-        if self.deletes:
-            clauses.append("DELETE " + ", ".join(f"{name(k)} {value(v)}" for k, v in self.deletes.items()))
         request: dict[str, Any] = {
             "TableName": table_name,
             "Key": to_item(self.key),
