@@ -19,8 +19,24 @@ class Conflict(CerchiaError):
     """A concurrent change won; the caller may read again and retry."""
 
 
+class Contended(Conflict):
+    """DynamoDB cancelled the transaction because another one held one of its items (TransactionConflict)."""
+
+
+class ConditionFailed(CerchiaError):
+    """A conditional write found the item not as it expected; `failed`: which writes of a transaction."""
+
+    def __init__(self, message: str, failed: tuple[int, ...] = (0,)) -> None:
+        super().__init__(message)
+        self.failed = failed
+
+
 class Transient(CerchiaError):
     """A temporary failure (throttling, timeouts): retry later, nothing is lost."""
+
+
+class Cancelled(Transient):
+    """DynamoDB cancelled a transaction for a reason that is neither a condition nor a conflict (throttling, say)."""
 
 
 class InvalidInput(CerchiaError):

@@ -111,14 +111,27 @@ def test_the_address_is_stored_only_as_a_hash(feedback):
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
-def test_a_store_failure_raises_so_lambda_retries_then_dead_letters(feedback, monkeypatch):
+def test_a_store_failure_raises_so_lambda_retries_then_dead_letters(feedback):
+    from botocore.exceptions import ClientError
+
     from cerchia.errors import Transient
-    from cerchia.store import suppression
+    from cerchia.store import table
 
-    def busy(*args, **kwargs):
-        raise Transient("DynamoDB is busy")
+    class Throttled:
+        """DynamoDB refusing every write: the table's throughput is exhausted."""
 
-    monkeypatch.setattr(suppression, "record_feedback", busy)
+        def __init__(self, client):
+            self.client = client
 
-    with pytest.raises(Transient):
-        feedback(ses_event("ses_bounce_permanent"))
+        def __getattr__(self, name):
+            return getattr(self.client, name)
+
+        def transact_write_items(self, **request):
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "TransactWriteItems")
+
+    table.wrap_client(Throttled)
+    try:
+        with pytest.raises(Transient):
+            feedback(ses_event("ses_bounce_permanent"))
+    finally:
+        table.wrap_client(None)

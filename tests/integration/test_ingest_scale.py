@@ -325,7 +325,7 @@ def test_a_second_post_by_an_author_this_environment_knows_costs_one_request_and
         community, body("post_created", TUE, post_id="p_2", author_id="m_1", title="Farina?", url="https://f.example/2")
     )
     warm, counted.calls = counted.calls, []
-    other = table.Store(get_store()._client, get_store().table_name)  # another environment renames m_1
+    other = table.Store(get_store().client, get_store().table_name)  # another environment renames m_1
     other.call(
         "update_item",
         TableName=other.table_name,

@@ -70,27 +70,18 @@ def test_the_same_member_submitting_twice_at_once_keeps_one_ballot(polls, open_p
     assert real_get_ballot(get_store(), poll.community_id, poll.poll_id, "u_1").choices == (2,)
 
 
-def test_a_transaction_conflict_is_retried_and_counted_once(polls, open_poll, clock, monkeypatch):
-    from cerchia.errors import Conflict
-    from cerchia.store import get_store
+def test_a_transaction_conflict_is_retried_and_counted_once(polls, open_poll, clock):
+    from cerchia.store import Store, faults, get_store
     from cerchia.store import polls as poll_store
 
     poll = open_poll()
-    store = get_store()
-    real_transact = store.transact
-    attempts = []
+    conflicts = faults.TransactionConflicts(get_store().client, first=1)  # DynamoDB's TransactionConflict, once
+    store = Store(conflicts, get_store().table_name)
 
-    def conflicting_once(writes, on_once_failed=None):
-        attempts.append(len(writes))
-        if len(attempts) == 1:
-            raise Conflict("TransactionConflict")
-        return real_transact(writes, on_once_failed=on_once_failed)
-
-    monkeypatch.setattr(store, "transact", conflicting_once)
     outcome = poll_store.record_vote(store, poll, "u_2", (1,), clock.now(), sleep=_no_sleep)
 
     stored = poll_store.get_poll(store, poll.community_id, poll.poll_id)
-    assert (outcome, len(attempts)) == ("recorded", 2)
+    assert (outcome, conflicts.attempted, conflicts.cancelled) == ("recorded", 2, 1)
     assert (stored.ballots, stored.votes) == (1, (0, 1, 0))
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cerchia.domain.feedback import AddressStanding, Feedback, after_feedback, parse_notification
 from cerchia.errors import InvalidInput
-from cerchia.feedback import AddressStanding, Feedback, after_feedback, parse_notification
 from cerchia.store.suppression import address_hash
 from preferences_support import ses_event
 

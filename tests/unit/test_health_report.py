@@ -9,8 +9,8 @@ from cerchia.digests.words import Words
 from cerchia.domain import digest_content as content
 from cerchia.domain import digests as d
 from cerchia.domain import health as figures
+from cerchia.domain.feedback import community_of
 from cerchia.domain.models import Community, Member
-from cerchia.feedback import community_of
 from cerchia.i18n import translator
 
 ROME = Community(community_id="c_1", name="Lievito & Co.", timezone="Europe/Rome", locale="en")

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, TypeVar
 
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from cerchia.observability import unreadable_item
+
 T = TypeVar("T")
-
-
-@lru_cache(maxsize=1)
-def _serializer() -> Any:
-    from boto3.dynamodb.types import TypeSerializer
-
-    return TypeSerializer()
-
-
-@lru_cache(maxsize=1)
-def _deserializer() -> Any:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    return TypeDeserializer()
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
 
 
 def _plain(value: Any) -> Any:
@@ -48,17 +39,15 @@ def _dynamo_ready(value: Any) -> Any:
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
     """Serialize, leaving out None (DynamoDB has no use for absent attributes)."""
-    serializer = _serializer()
-    return {key: serializer.serialize(_dynamo_ready(value)) for key, value in values.items() if value is not None}
+    return {key: _SERIALIZER.serialize(_dynamo_ready(value)) for key, value in values.items() if value is not None}
 
 
 def to_value(value: Any) -> Any:
-    return _serializer().serialize(_dynamo_ready(value))
+    return _SERIALIZER.serialize(_dynamo_ready(value))
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    deserializer = _deserializer()
-    return {key: _plain(deserializer.deserialize(value)) for key, value in item.items()}
+    return {key: _plain(_DESERIALIZER.deserialize(value)) for key, value in item.items()}
 
 
 def readable(convert: Callable[[dict[str, Any]], T], item: dict[str, Any], entity: str) -> T | None:
@@ -70,7 +59,5 @@ def readable(convert: Callable[[dict[str, Any]], T], item: dict[str, Any], entit
     try:
         return convert(item)
     except (ValueError, KeyError, TypeError, ArithmeticError) as error:  # pydantic's ValidationError is a ValueError
-        from cerchia.observability import unreadable_item
-
         unreadable_item(entity, item, error)
         return None

@@ -8,31 +8,24 @@ since TTL deletes late.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from cerchia.domain.polls import Poll
+from cerchia.errors import AlreadyExists, ConditionFailed
 from cerchia.store import keys
-from cerchia.store.codec import from_item, to_item, to_value
+from cerchia.store.expressions import Update
 from cerchia.store.nudges import newest_posts, still_waiting
-
-if TYPE_CHECKING:
-    from cerchia.domain.polls import Poll
-    from cerchia.store.table import Store
+from cerchia.store.table import Store
 
 
-def _code(error: Exception) -> str:
-    response = getattr(error, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
-def _conditional(store: Store, operation: str, **request: Any) -> bool:
+def _held(write: Callable[[], Any]) -> bool:
     """Run a conditional write; False when its condition did not hold."""
     try:
-        store.call(operation, TableName=store.table_name, **request)
-    except Exception as error:
-        if _code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
+        write()
+    except (ConditionFailed, AlreadyExists):
+        return False
     return True
 
 
@@ -56,7 +49,7 @@ def use_link(
         "used_at": keys.iso(now),
         "expires_at": int(expires_at.timestamp()) + 3600,
     }
-    return _conditional(store, "put_item", Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+    return _held(lambda: store.table.put_once(item))
 
 
 def link_unused(store: Store, link_id: str) -> bool:
@@ -78,7 +71,7 @@ def put_session(
         "created_at": keys.iso(now),
         "expires_at": int(expires_at.timestamp()),
     }
-    store.call("put_item", TableName=store.table_name, Item=to_item(item))
+    store.table.put(item)
 
 
 def get_session(store: Store, session_id: str) -> dict[str, Any] | None:
@@ -86,37 +79,22 @@ def get_session(store: Store, session_id: str) -> dict[str, Any] | None:
 
 
 def delete_session(store: Store, session_id: str) -> None:
-    store.call("delete_item", TableName=store.table_name, Key=to_item(keys.console_session(session_id)))
+    store.table.delete(keys.console_session(session_id))
 
 
 def set_flash(store: Store, session_id: str, flash: dict[str, Any]) -> None:
     """What the next page shows once (a form's errors with what was typed, a secret shown once)."""
-    _conditional(
-        store,
-        "update_item",
-        Key=to_item(keys.console_session(session_id)),
-        UpdateExpression="SET flash = :flash",
-        ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeValues={":flash": to_value(flash)},
-    )
+    update = Update(keys.console_session(session_id), sets={"flash": flash}, condition="attribute_exists({pk})")
+    _held(lambda: store.table.update(update))
 
 
 def take_flash(store: Store, session_id: str) -> dict[str, Any] | None:
     """The flash, removed in the same write (a reload does not show it again)."""
+    update = Update(keys.console_session(session_id), removes=["flash"], condition="attribute_exists({flash})")
     try:
-        response = store.call(
-            "update_item",
-            TableName=store.table_name,
-            Key=to_item(keys.console_session(session_id)),
-            UpdateExpression="REMOVE flash",
-            ConditionExpression="attribute_exists(flash)",
-            ReturnValues="UPDATED_OLD",
-        )
-    except Exception as error:
-        if _code(error) == "ConditionalCheckFailedException":
-            return None
-        raise
-    old = from_item(response.get("Attributes") or {})
+        old = store.table.update(update, returns="UPDATED_OLD")
+    except ConditionFailed:
+        return None
     flash = old.get("flash")
     return flash if isinstance(flash, dict) else None
 
@@ -126,19 +104,14 @@ def take_flash(store: Store, session_id: str) -> dict[str, Any] | None:
 
 def count_sign_in_email(store: Store, address_hash: str, now: datetime, limit: int, expires_at: datetime) -> bool:
     """Count one more sign-in email to an address this hour; False (nothing counted) once `limit` is reached."""
-    return _conditional(
-        store,
-        "update_item",
-        Key=to_item(keys.sign_in_count(address_hash, now)),
-        UpdateExpression="SET entity = :entity, expires_at = :expires ADD emails :one",
-        ConditionExpression="attribute_not_exists(emails) OR emails < :limit",
-        ExpressionAttributeValues={
-            ":entity": to_value("sign-in-count"),
-            ":expires": to_value(int(expires_at.timestamp())),
-            ":one": to_value(1),
-            ":limit": to_value(limit),
-        },
+    update = Update(
+        keys.sign_in_count(address_hash, now),
+        sets={"entity": "sign-in-count", "expires_at": int(expires_at.timestamp())},
+        adds={"emails": 1},
+        condition="attribute_not_exists({emails}) OR {emails} < :limit",
+        condition_values={":limit": limit},
     )
+    return _held(lambda: store.table.update(update))
 
 
 def sign_in_emails(store: Store, address_hash: str, now: datetime) -> int:
@@ -162,47 +135,33 @@ def waiting_posts(store: Store, community_id: str, limit: int = 20) -> list[dict
 
 def cancel_poll(store: Store, poll: Poll) -> bool:
     """Delete a poll that has not been sent; False if it was sent meanwhile (its job then finds nothing)."""
-    return _conditional(
-        store,
-        "delete_item",
-        Key=to_item(keys.poll(poll.community_id, poll.poll_id)),
-        ConditionExpression="#status = :scheduled",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={":scheduled": to_value("scheduled")},
-    )
+    key = keys.poll(poll.community_id, poll.poll_id)
+    return _held(lambda: store.table.delete(key, "{status} = :scheduled", {":scheduled": "scheduled"}))
 
 
 def close_poll_now(store: Store, poll: Poll, now: datetime) -> bool:
     """Bring an open poll's close to now (its job closes it and reports); False if it is not open before now."""
-    return _conditional(
-        store,
-        "update_item",
-        Key=to_item(keys.poll(poll.community_id, poll.poll_id)),
-        UpdateExpression="SET close_at = :now, timeline_at = :at",
-        ConditionExpression="#status = :open AND close_at > :now",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={
-            ":now": to_value(keys.iso(now)),
-            ":at": to_value(keys.poll_timeline_at(now, poll.poll_id)),
-            ":open": to_value("open"),
-        },
+    update = Update(
+        keys.poll(poll.community_id, poll.poll_id),
+        sets={"close_at": keys.iso(now), "timeline_at": keys.poll_timeline_at(now, poll.poll_id)},
+        condition="{status} = :open AND {close_at} > :now",
+        condition_values={":open": "open", ":now": keys.iso(now)},
     )
+    return _held(lambda: store.table.update(update))
 
 
 def rotate_webhook_secret(
     store: Store, community_id: str, new_secret: str, old_secret: str, old_valid_until: datetime
 ) -> bool:
     """Replace the webhook secret, keeping the old one valid until `old_valid_until`; guarded on the old one."""
-    return _conditional(
-        store,
-        "update_item",
-        Key=to_item(keys.community(community_id)),
-        UpdateExpression="SET webhook_secret = :new, previous_webhook_secret = :old, "
-        "previous_webhook_secret_until = :until",
-        ConditionExpression="webhook_secret = :old",
-        ExpressionAttributeValues={
-            ":new": to_value(new_secret),
-            ":old": to_value(old_secret),
-            ":until": to_value(keys.iso(old_valid_until)),
+    update = Update(
+        keys.community(community_id),
+        sets={
+            "webhook_secret": new_secret,
+            "previous_webhook_secret": old_secret,
+            "previous_webhook_secret_until": keys.iso(old_valid_until),
         },
+        condition="{webhook_secret} = :old",
+        condition_values={":old": old_secret},
     )
+    return _held(lambda: store.table.update(update))

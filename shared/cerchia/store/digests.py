@@ -8,46 +8,36 @@ the `top` index and the waiting posts' partition of the `due` index (store/proje
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from cerchia.domain import digests as d
 from cerchia.domain.digest_content import Snapshot
 from cerchia.domain.digests import WeekActivity
-from cerchia.domain.models import Member, Post
-from cerchia.errors import Transient
-from cerchia.store import backoff, keys
-from cerchia.store.codec import from_item, readable, to_item, to_value
-from cerchia.store.table import Store, member_from_image
+from cerchia.domain.models import Community, Member, Post
+from cerchia.domain.rules import week_of
+from cerchia.errors import AlreadyExists
+from cerchia.store import keys
+from cerchia.store.client import BATCH_GET_ATTEMPTS
+from cerchia.store.codec import readable, to_value
+from cerchia.store.expressions import Update
+from cerchia.store.posts import post_from_item
+from cerchia.store.roster import member_from_item
+from cerchia.store.table import Store
+from cerchia.store.weeks import week_items, week_totals
 
-if TYPE_CHECKING:
-    from cerchia.domain.models import Community
-
-BATCH_GET_LIMIT = 100
-BATCH_GET_ATTEMPTS = 5
 SNAPSHOT_RETENTION = timedelta(days=120)
 
 
 def _batch_get(store: Store, item_keys: Sequence[dict[str, str]], consistent: bool = False) -> list[dict[str, Any]]:
-    """Items for these keys (absent ones left out), in DynamoDB JSON, 100 keys per request."""
-    found: list[dict[str, Any]] = []
-    for start in range(0, len(item_keys), BATCH_GET_LIMIT):
-        pending: dict[str, Any] | None = {
-            store.table_name: {
-                "Keys": [to_item(key) for key in item_keys[start : start + BATCH_GET_LIMIT]],
-                "ConsistentRead": consistent,
-            }
-        }
-        for attempt in range(BATCH_GET_ATTEMPTS):
-            if not pending:
-                break
-            if attempt:
-                backoff.pause(attempt - 1)  # asked again at once, a throttled partition says no again
-            response = store.call("batch_get_item", RequestItems=pending)
-            found.extend(response.get("Responses", {}).get(store.table_name, []))
-            pending = response.get("UnprocessedKeys") or None
-        if pending:
-            raise Transient("DynamoDB left part of a batch read unprocessed; the digest will retry.")
-    return found
+    """Items for these keys (absent ones left out), 100 keys per request."""
+    return store.table.batch_get(
+        list(item_keys),
+        consistent=consistent,
+        attempts=BATCH_GET_ATTEMPTS,
+        unprocessed="DynamoDB left part of a batch read unprocessed; the digest will retry.",
+    )
 
 
 # ------------------------------------------------------------------ week aggregates
@@ -55,28 +45,15 @@ def _batch_get(store: Store, item_keys: Sequence[dict[str, str]], consistent: bo
 
 def week_activity(items: Iterable[dict[str, Any]]) -> WeekActivity:
     """The digest's view of a week's aggregate items (counter shards and member weeks, plain values)."""
+    summed = week_totals(items)
     totals: dict[str, int] = {}
     buckets: dict[int, int] = {}
-    active: set[str] = set()
-    posters: set[str] = set()
-    lost: dict[str, set[str]] = {}
-    for item in items:
-        for name in (keys.WEEK_UNSUBSCRIBED, keys.WEEK_BOUNCED, keys.WEEK_SUPPRESSED):
-            lost.setdefault(name, set()).update(item.get(name, ()) or ())
-        if item.get("entity") == "member-week":
-            if item.get("activity"):
-                active.add(str(item["member_id"]))
-            if item.get("posts"):
-                posters.add(str(item["member_id"]))
-            continue
-        for name, value in item.items():
-            if not isinstance(value, int) or isinstance(value, bool):
-                continue
-            if name.startswith(keys.FIRST_REPLY_BUCKET) and name[len(keys.FIRST_REPLY_BUCKET) :].isdigit():
-                bound = int(name[len(keys.FIRST_REPLY_BUCKET) :])
-                buckets[bound] = buckets.get(bound, 0) + value
-            else:
-                totals[name] = totals.get(name, 0) + value
+    for name, value in summed.counters.items():
+        if name.startswith(keys.FIRST_REPLY_BUCKET) and name[len(keys.FIRST_REPLY_BUCKET) :].isdigit():
+            buckets[int(name[len(keys.FIRST_REPLY_BUCKET) :])] = value
+        else:
+            totals[name] = value
+    active, posters, lost = summed.active, summed.posters, summed.lost
     return WeekActivity(
         posts=totals.get("posts", 0),
         replies=totals.get("replies", 0),
@@ -105,26 +82,13 @@ def week_activities(
     the one or two first-reply buckets that hold its median, and, for a week whose posts may still be
     within their answering time at `as_of`, a count of those still waiting (never every post of the week).
     """
-    from dataclasses import replace
-
-    from cerchia.domain import digests as d
-
     found: dict[str, WeekActivity] = {}
     for week in dict.fromkeys(weeks):
-        activity = week_activity(
-            store.query(
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :week)",
-                ExpressionAttributeValues={
-                    ":pk": to_value(keys.community(community_id)["pk"]),
-                    ":week": to_value(keys.week_aggregates_prefix(week)),
-                },
-            )
-        )
+        activity = week_activity(week_items(store.table, community_id, week))
         buckets = activity.first_reply_buckets or {}
         wanted = d.median_buckets(buckets)
         exact: dict[int, dict[int, int]] = {}
-        for raw in _batch_get(store, [keys.first_reply_bucket(community_id, week, bound) for bound in wanted]):
-            item = from_item(raw)
+        for item in _batch_get(store, [keys.first_reply_bucket(community_id, week, bound) for bound in wanted]):
             exact[int(item["bucket"])] = {
                 int(name[len(keys.FIRST_REPLY_SECONDS) :]): int(count)
                 for name, count in item.items()
@@ -159,41 +123,27 @@ def _oldest_waiting(store: Store, community_id: str, start: datetime, end: datet
 
 def _count_waiting(store: Store, community_id: str, after: datetime, before: datetime) -> int:
     """Posts created in (after, before) that nobody but their author has answered (a COUNT on the index)."""
-    total, start = 0, None
-    while True:
-        page = store.call(
-            "query",
-            TableName=store.table_name,
-            IndexName="due",
-            KeyConditionExpression="due_pk = :waiting AND due_at BETWEEN :after AND :before",
-            ExpressionAttributeValues={
-                ":waiting": to_value(keys.waiting_posts(community_id)),
-                ":after": to_value(keys.due_until(after)),
-                ":before": to_value(keys.iso(before)),
-            },
-            Select="COUNT",
-            **({"ExclusiveStartKey": start} if start else {}),
-        )
-        total += int(page.get("Count", 0))
-        start = page.get("LastEvaluatedKey")
-        if not start:
-            return total
+    return store.table.count(
+        IndexName="due",
+        KeyConditionExpression="due_pk = :waiting AND due_at BETWEEN :after AND :before",
+        ExpressionAttributeValues={
+            ":waiting": to_value(keys.waiting_posts(community_id)),
+            ":after": to_value(keys.due_until(after)),
+            ":before": to_value(keys.iso(before)),
+        },
+    )
 
 
 def top_post_candidates(store: Store, community_id: str, week: str) -> list[str]:
     """Posts of the week that can make the top once recency is weighed in (one Query on the `top` index)."""
-    from cerchia.domain import digests as d
-
-    page = store.call(
-        "query",
-        TableName=store.table_name,
+    items = store.table.query_page(
         IndexName="top",
         KeyConditionExpression="top_pk = :week AND points > :none",
         ExpressionAttributeValues={":week": to_value(keys.top_posts(community_id, week)), ":none": to_value(0)},
         ScanIndexForward=False,
         Limit=d.TOP_POST_CANDIDATES,
     )
-    points = {str(from_item(item)["sk"])[2:]: int(from_item(item)["points"]) for item in page.get("Items", [])}
+    points = {str(item["sk"])[2:]: int(item["points"]) for item in items}
     return d.ranking_candidates(points)
 
 
@@ -204,9 +154,7 @@ def waiting_post_candidates(store: Store, community_id: str, start: datetime, en
 
 def _waiting_page(store: Store, community_id: str, start: datetime, end: datetime, limit: int) -> list[dict[str, Any]]:
     """The first `limit` entries of the community's waiting posts created in [start, end], oldest first."""
-    page = store.call(
-        "query",
-        TableName=store.table_name,
+    return store.table.query_page(
         IndexName="due",
         KeyConditionExpression="due_pk = :waiting AND due_at BETWEEN :start AND :end",
         ExpressionAttributeValues={
@@ -216,7 +164,6 @@ def _waiting_page(store: Store, community_id: str, start: datetime, end: datetim
         },
         Limit=limit,
     )
-    return [from_item(item) for item in page.get("Items", [])]
 
 
 def note_in_week(store: Store, community: Community, at: datetime, attribute: str, value: str) -> None:
@@ -225,16 +172,13 @@ def note_in_week(store: Store, community: Community, at: datetime, attribute: st
     A set, not a number: the same member or address noted twice (a retried request, a redelivered
     notification) counts once.
     """
-    from cerchia.domain.rules import week_of
-    from cerchia.store.table import Update
-
     week_key = week_of(at, community.timezone)
     update = Update(
         keys.week_lost_reach(community.community_id, week_key),
         adds={attribute: {value}},
         sets={"entity": "week-reach", "week": week_key},
     )
-    store.call("update_item", **update.expression(store.table_name))
+    store.table.update(update)
 
 
 # ------------------------------------------------------------------ posts, members, member weeks
@@ -242,16 +186,15 @@ def note_in_week(store: Store, community: Community, at: datetime, attribute: st
 
 def posts(store: Store, community_id: str, post_ids: Iterable[str]) -> dict[str, Post]:
     found = {}
-    for raw in _batch_get(store, [keys.post(community_id, post_id) for post_id in dict.fromkeys(post_ids)]):
-        item = from_item(raw)
-        found[str(item["post_id"])] = Post.model_validate({**item, "repliers": frozenset(item.get("repliers", ()))})
+    for item in _batch_get(store, [keys.post(community_id, post_id) for post_id in dict.fromkeys(post_ids)]):
+        found[str(item["post_id"])] = post_from_item(item)
     return found
 
 
 def members(store: Store, community_id: str, member_ids: Iterable[str]) -> dict[str, Member]:
     found = {}
-    for raw in _batch_get(store, [keys.member(community_id, member_id) for member_id in dict.fromkeys(member_ids)]):
-        member = readable(member_from_image, raw, "member")
+    for item in _batch_get(store, [keys.member(community_id, member_id) for member_id in dict.fromkeys(member_ids)]):
+        member = readable(member_from_item, item, "member")
         if member is not None:
             found[member.member_id] = member
     return found
@@ -262,7 +205,7 @@ def member_weeks(
 ) -> dict[str, dict[str, Any]]:
     """What members' own posts received in a week (replies, reactions), for the members who got any."""
     wanted = [keys.member_week(community_id, week_key, member_id) for member_id in dict.fromkeys(member_ids)]
-    return {str(item["member_id"]): item for item in (from_item(raw) for raw in _batch_get(store, wanted))}
+    return {str(item["member_id"]): item for item in _batch_get(store, wanted)}
 
 
 # ------------------------------------------------------------------ the week's snapshot
@@ -283,15 +226,9 @@ def save_snapshot(store: Store, snapshot: Snapshot) -> Snapshot:
         "expires_at": int((built + SNAPSHOT_RETENTION).timestamp()),
     }
     try:
-        store.call(
-            "put_item",
-            TableName=store.table_name,
-            Item=to_item(item),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        store.table.put_once(item)
         return snapshot
-    except Exception as error:
-        if getattr(error, "response", {}).get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-            raise
+    except AlreadyExists:
+        pass
     stored = store.get(keys.digest_snapshot(snapshot.community_id, snapshot.week))
     return Snapshot.model_validate(stored) if stored else snapshot

@@ -14,6 +14,8 @@ import random
 import threading
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 
 class TransactionConflicts:
     """Wraps a DynamoDB client; cancels a share of transactions (or the first `first` ones) with TransactionConflict."""
@@ -42,8 +44,6 @@ class TransactionConflicts:
 
 
 def _conflict(items: int) -> Exception:
-    from botocore.exceptions import ClientError
-
     reasons = [{"Code": "None"}] * items
     if reasons:
         reasons[-1] = {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}

@@ -10,16 +10,20 @@ Query of the community's own collection: no Scan.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
 from cerchia.domain.members import ImportedMember
 from cerchia.domain.models import Community
-from cerchia.errors import Conflict, Transient
+from cerchia.errors import ConditionFailed, Conflict, Transient
 from cerchia.store import keys
-from cerchia.store.codec import to_item, to_value
-from cerchia.store.table import MAX_ATTEMPTS, Store, Update, error_code, member_identity, versioned
+from cerchia.store.codec import to_value
+from cerchia.store.expressions import Update, versioned
+from cerchia.store.roster import member_identity
+from cerchia.store.suppression import is_suppressed
+from cerchia.store.table import MAX_ATTEMPTS, Store
 
 ImportOutcome = Literal["imported", "already-there"]
 # Attributes of a member row that are about the member (the rest is bookkeeping).
@@ -101,7 +105,7 @@ def _votes(store: Store, community_id: str, member_id: str) -> list[dict[str, An
 
 
 def _delete(store: Store, item: dict[str, Any]) -> None:
-    store.call("delete_item", TableName=store.table_name, Key=to_item({"pk": item["pk"], "sk": item["sk"]}))
+    store.table.delete({"pk": item["pk"], "sk": item["sk"]})
 
 
 def erase_member(store: Store, community: Community, member_id: str) -> None:
@@ -114,7 +118,7 @@ def erase_member(store: Store, community: Community, member_id: str) -> None:
     ]:
         _delete(store, item)
     for key in (keys.newcomer_noticed(cid, member_id), keys.member(cid, member_id)):
-        store.call("delete_item", TableName=store.table_name, Key=to_item(key))
+        store.table.delete(key)
     for prefix in (keys.DIGEST_SNAPSHOTS_PREFIX, keys.NUDGE_QUEUES_PREFIX):
         for item in _collection(store, keys.community_pk(cid), prefix):
             _scrub(store, item, member_id)
@@ -124,7 +128,7 @@ def erase_member(store: Store, community: Community, member_id: str) -> None:
             update = Update(
                 {"pk": post["pk"], "sk": post["sk"]}, removes=["author_name"], condition="attribute_exists({pk})"
             )
-            store.call("update_item", **update.expression(store.table_name))
+            store.table.update(update)
     leadership = store.leadership_writes(community, member_id, "member")
     if leadership:
         store.transact(leadership)
@@ -151,17 +155,12 @@ def _scrub(store: Store, item: dict[str, Any], member_id: str) -> None:
     }
     if changed:
         update = Update({"pk": item["pk"], "sk": item["sk"]}, sets=changed, condition="attribute_exists({pk})")
-        try:
-            store.call("update_item", **update.expression(store.table_name))
-        except Exception as error:
-            if error_code(error) != "ConditionalCheckFailedException":  # the item went away meanwhile
-                raise
+        with contextlib.suppress(ConditionFailed):  # the item went away meanwhile
+            store.table.update(update)
 
 
 def member_record(store: Store, community: Community, member_id: str) -> dict[str, Any] | None:
     """Every personal datum held on the member, or None when Cerchia holds nothing on them."""
-    from cerchia.store.suppression import is_suppressed
-
     cid, pk = community.community_id, keys.community_pk(community.community_id)
     row = store.get(keys.member(cid, member_id))
     profile = {k: v for k, v in (row or {}).items() if k not in _INTERNAL}

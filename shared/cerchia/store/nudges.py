@@ -16,67 +16,33 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cerchia.errors import Transient
-from cerchia.store import backoff, keys
-from cerchia.store.codec import from_item, to_item, to_value
-
-if TYPE_CHECKING:
-    from cerchia.domain.models import Community, Member
-    from cerchia.domain.nudges import Plan
-    from cerchia.store.table import Store
+from cerchia.domain.models import Community, Member
+from cerchia.domain.nudges import Plan, weeks_between
+from cerchia.errors import Cancelled, ConditionFailed, Contended, Transient
+from cerchia.store import expressions, keys
+from cerchia.store.codec import to_value
+from cerchia.store.expressions import Update, Write
+from cerchia.store.posts import newest_post_items
+from cerchia.store.table import Store
 
 MAX_TRANSACTION_ITEMS = 100
-MAX_BATCH_GET = 100
 ATTEMPTS = 4
 TITLE_LENGTH = 200  # entries keep a short title: a queue item must stay far below 400 KB
 
 
-class _Expression:
-    """Placeholders for one request's attribute names and values (no reserved-word surprises)."""
-
-    def __init__(self) -> None:
-        self.names: dict[str, str] = {}
-        self.values: dict[str, Any] = {}
-
-    def name(self, attribute: str) -> str:
-        for alias, known in self.names.items():
-            if known == attribute:
-                return alias
-        alias = f"#n{len(self.names)}"
-        self.names[alias] = attribute
-        return alias
-
-    def value(self, raw: Any) -> str:
-        alias = f":v{len(self.values)}"
-        self.values[alias] = to_value(raw)
-        return alias
-
-    def sets(self, values: dict[str, Any]) -> list[str]:
-        return [f"{self.name(attribute)} = {self.value(raw)}" for attribute, raw in values.items()]
-
-    def request(self, store: Store, key: dict[str, str], update: str, condition: str | None = None) -> dict[str, Any]:
-        request: dict[str, Any] = {
-            "TableName": store.table_name,
-            "Key": to_item(key),
-            "UpdateExpression": update,
-            "ExpressionAttributeNames": self.names,
-        }
-        if condition:
-            request["ConditionExpression"] = condition
-        if self.values:
-            request["ExpressionAttributeValues"] = self.values
-        return request
-
-
-def _code(error: Exception) -> str:
-    response = getattr(error, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
 def _revision() -> str:
     return uuid.uuid4().hex
+
+
+def _updated_if_unchanged(store: Store, update: Update) -> bool:
+    """Apply an update conditioned on what was read; False when that changed meanwhile."""
+    try:
+        store.table.update(update)
+        return True
+    except ConditionFailed:
+        return False
 
 
 # ---------------------------------------------------------------------- posts
@@ -96,35 +62,25 @@ def due_posts(store: Store, now: datetime, limit: int) -> list[dict[str, Any]]:
     return found
 
 
-def _move(store: Store, post: dict[str, Any], new_key: str, sets: dict[str, Any]) -> dict[str, Any]:
-    expression = _Expression()
-    parts = expression.sets({"unanswered_at": new_key, **sets})
-    condition = f"{expression.name('unanswered_at')} = {expression.value(post['unanswered_at'])}"
-    return expression.request(
-        store, keys.post(post["community_id"], post["post_id"]), "SET " + ", ".join(parts), condition
+def _move(post: dict[str, Any], new_key: str, sets: dict[str, Any]) -> Update:
+    return Update(
+        keys.post(post["community_id"], post["post_id"]),
+        sets={"unanswered_at": new_key, **sets},
+        condition="{unanswered_at} = :seen",
+        condition_values={":seen": post["unanswered_at"]},
     )
-
-
-def _update_if_unchanged(store: Store, request: dict[str, Any]) -> bool:
-    try:
-        store.call("update_item", **request)
-        return True
-    except Exception as error:
-        if _code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
 
 
 def move_post(store: Store, post: dict[str, Any], due: datetime) -> bool:
     """Key the post at the instant it is really due (no nudge now). False: it changed meanwhile."""
     new_key = keys.unanswered_at(due, post["community_id"], post["post_id"])
-    return _update_if_unchanged(store, _move(store, post, new_key, {}))
+    return _updated_if_unchanged(store, _move(post, new_key, {}))
 
 
 def park_post(store: Store, post: dict[str, Any], reason: str) -> bool:
     """Keep the post unanswered in the index, but out of every sweep's reach."""
     new_key = keys.unanswered_parked(post["community_id"], post["post_id"])
-    return _update_if_unchanged(store, _move(store, post, new_key, {"nudge_stage": reason}))
+    return _updated_if_unchanged(store, _move(post, new_key, {"nudge_stage": reason}))
 
 
 def _entry(post: dict[str, Any], stage: str, now: datetime) -> dict[str, Any]:
@@ -142,12 +98,12 @@ def _entry(post: dict[str, Any], stage: str, now: datetime) -> dict[str, Any]:
 
 
 def _append_to_queue(
-    store: Store, community_id: str, leader_id: str, due: datetime, attribute: str, entries: list[dict[str, Any]]
-) -> dict[str, Any]:
+    community_id: str, leader_id: str, due: datetime, attribute: str, entries: list[dict[str, Any]]
+) -> Update:
     """An update that appends entries to one list of a leader's queue (creating it) and makes it due."""
-    expression = _Expression()
-    parts = expression.sets(
-        {
+    return Update(
+        keys.nudge_queue(community_id, leader_id),
+        sets={
             "entity": "nudge-queue",
             "community_id": community_id,
             "leader_id": leader_id,
@@ -155,13 +111,9 @@ def _append_to_queue(
             "due_at": keys.nudge_queue_due_at(due, community_id, leader_id),
             "due": keys.iso(due),
             "revision": _revision(),
-        }
+        },
+        appends={attribute: entries},
     )
-    listed = expression.name(attribute)
-    parts.append(
-        f"{listed} = list_append(if_not_exists({listed}, {expression.value([])}), {expression.value(entries)})"
-    )
-    return expression.request(store, keys.nudge_queue(community_id, leader_id), "SET " + ", ".join(parts))
 
 
 def queue_posts(
@@ -176,8 +128,6 @@ def queue_posts(
     A post answered (or moved by a concurrent sweep) since it was read makes its transaction fail on
     that post only: it is left out and the rest is written. Returns how many posts were queued.
     """
-    from botocore.exceptions import ClientError
-
     leaders = sorted(recipients)[: MAX_TRANSACTION_ITEMS - 1]
     per_chunk = MAX_TRANSACTION_ITEMS - len(leaders)
     queued = 0
@@ -186,34 +136,30 @@ def queue_posts(
         for _ in range(ATTEMPTS):
             if not chunk:
                 break
-            operations = []
+            writes: list[Write] = []
             for post, decision in chunk:
                 new_key = (
                     keys.unanswered_at(decision.next_due, community_id, post["post_id"])
                     if decision.next_due is not None
                     else keys.unanswered_parked(community_id, post["post_id"])
                 )
-                operations.append(
-                    {"Update": _move(store, post, new_key, {"nudge_stage": decision.stage, "nudged_at": keys.iso(now)})}
-                )
+                sets = {"nudge_stage": decision.stage, "nudged_at": keys.iso(now)}
+                writes.append(store.write_update("versioned", _move(post, new_key, sets)))
             entries = [_entry(post, str(decision.stage), now) for post, decision in chunk]
-            operations += [
-                {"Update": _append_to_queue(store, community_id, leader, recipients[leader], "pending", entries)}
+            writes += [
+                store.write_update(
+                    "plain", _append_to_queue(community_id, leader, recipients[leader], "pending", entries)
+                )
                 for leader in leaders
             ]
             try:
-                store.call("transact_write_items", TransactItems=operations)
-            except ClientError as error:
-                if _code(error) != "TransactionCanceledException":
-                    raise
-                reasons = error.response.get("CancellationReasons") or []
-                changed = {
-                    index
-                    for index, reason in enumerate(reasons[: len(chunk)])
-                    if reason.get("Code") == "ConditionalCheckFailed"
-                }
+                store.table.transact_all(writes)
+            except ConditionFailed as failure:
+                changed = {index for index in failure.failed if index < len(chunk)}
                 chunk = [move for index, move in enumerate(chunk) if index not in changed]
                 continue
+            except (Contended, Cancelled):
+                continue  # cancelled for no post's fault: the same chunk again
             queued += len(chunk)
             break
         else:
@@ -227,7 +173,7 @@ def post_states(store: Store, community_id: str, post_ids: Iterable[str]) -> dic
         item["post_id"]: item
         for item in _batch_get(
             store,
-            [keys.post(community_id, post_id) for post_id in dict.fromkeys(post_ids)],
+            [keys.post(community_id, post_id) for post_id in post_ids],
             ["post_id", "unanswered_pk", "deleted", "nudge_stage"],
         )
         if "post_id" in item
@@ -241,39 +187,27 @@ def get_post(store: Store, community_id: str, post_id: str) -> dict[str, Any] | 
 
 def settle_post(store: Store, community_id: str, post_id: str, state: str, leader_id: str, now: datetime) -> bool:
     """'I'll answer it' / 'No reply needed': the post leaves the nudges. False if it no longer waited."""
-    expression = _Expression()
-    parts = expression.sets(
-        {
+    # "No reply needed" may still come after "I'll answer it" (the leader found nothing to say)
+    settled_before = ", :claimed" if state == "dismissed" else ""
+    update = Update(
+        keys.post(community_id, post_id),
+        sets={
             "unanswered_at": keys.unanswered_parked(community_id, post_id),
             "nudge_stage": state,
             "settled_by": leader_id,
             "settled_at": keys.iso(now),
-        }
+        },
+        condition="attribute_exists({unanswered_pk}) AND (attribute_not_exists({nudge_stage}) "
+        f"OR {{nudge_stage}} IN (:threshold, :reminder{settled_before}))",
+        condition_values={":threshold": "threshold", ":reminder": "reminder"}
+        | ({":claimed": "claimed"} if state == "dismissed" else {}),
     )
-    stage = expression.name("nudge_stage")
-    # "No reply needed" may still come after "I'll answer it" (the leader found nothing to say)
-    settled_before = f", {expression.value('claimed')}" if state == "dismissed" else ""
-    condition = (
-        f"attribute_exists({expression.name('unanswered_pk')}) AND (attribute_not_exists({stage}) "
-        f"OR {stage} IN ({expression.value('threshold')}, {expression.value('reminder')}{settled_before}))"
-    )
-    return _update_if_unchanged(
-        store, expression.request(store, keys.post(community_id, post_id), "SET " + ", ".join(parts), condition)
-    )
+    return _updated_if_unchanged(store, update)
 
 
 def newest_posts(store: Store, community_id: str, limit: int) -> list[dict[str, Any]]:
     """A community's newest `limit` posts (one Query on the timeline index, newest first)."""
-    page = store.call(
-        "query",
-        TableName=store.table_name,
-        IndexName="timeline",
-        KeyConditionExpression="timeline_pk = :pk",
-        ExpressionAttributeValues={":pk": to_value(keys.timeline_posts(community_id))},
-        ScanIndexForward=False,
-        Limit=limit,
-    )
-    return [from_item(raw) for raw in page.get("Items", [])]
+    return newest_post_items(store.table, community_id, limit)
 
 
 def still_waiting(item: dict[str, Any]) -> bool:
@@ -307,8 +241,6 @@ def member_names(store: Store, community_id: str, member_ids: Iterable[str]) -> 
 
 def was_active(store: Store, community: Community, member_id: str, since: datetime, until: datetime) -> bool:
     """Whether the member posted or replied in any community week from `since` to `until`."""
-    from cerchia.domain.nudges import weeks_between
-
     for week in weeks_between(since, until, community.timezone):
         item = store.get(keys.member_week(community.community_id, week, member_id), consistent=False) or {}
         if item.get("activity"):
@@ -320,8 +252,6 @@ def notice_newcomer(
     store: Store, community_id: str, member: Member, recipients: dict[str, datetime], now: datetime
 ) -> bool:
     """Put a quiet newcomer in each leader's queue, once per member ever. False: already done."""
-    from botocore.exceptions import ClientError
-
     entry = {
         "member_id": member.member_id,
         "name": member.name,
@@ -334,36 +264,23 @@ def notice_newcomer(
         "member_id": member.member_id,
         "noticed_at": keys.iso(now),
     }
-    operations: list[dict[str, Any]] = [
-        {
-            "Put": {
-                "TableName": store.table_name,
-                "Item": to_item(marker),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-    ]
     leaders = sorted(recipients)[: MAX_TRANSACTION_ITEMS - 1]
-    operations += [
-        {"Update": _append_to_queue(store, community_id, leader, recipients[leader], "newcomers", [entry])}
-        for leader in leaders
+    writes = [
+        expressions.put_once(store.table_name, marker),
+        *(
+            store.write_update(
+                "plain", _append_to_queue(community_id, leader, recipients[leader], "newcomers", [entry])
+            )
+            for leader in leaders
+        ),
     ]
     try:
-        if len(operations) == 1:
-            store.call("put_item", **operations[0]["Put"])
-        else:
-            store.call("transact_write_items", TransactItems=operations)
+        store.table.transact_all(writes)
         return True
-    except ClientError as error:
-        code = _code(error)
-        if code == "ConditionalCheckFailedException":
+    except (ConditionFailed, Contended, Cancelled) as error:
+        if isinstance(error, ConditionFailed) and 0 in error.failed:
             return False
-        if code == "TransactionCanceledException":
-            reasons = error.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                return False
-            raise Transient("Noticing a newcomer collided with another write; the job will retry.") from error
-        raise
+        raise Transient("Noticing a newcomer collided with another write; the job will retry.") from error
 
 
 # ---------------------------------------------------------------------- leaders' queues
@@ -396,107 +313,73 @@ def get_queue(store: Store, community_id: str, leader_id: str) -> dict[str, Any]
     return store.get(keys.nudge_queue(community_id, leader_id))
 
 
-def _conditional_on_revision(expression: _Expression, queue: dict[str, Any]) -> str:
-    return f"{expression.name('revision')} = {expression.value(queue.get('revision', ''))}"
+def _queue_update(queue: dict[str, Any], **parts: Any) -> Update:
+    """An update of the queue as it was read (its revision), giving it a new revision."""
+    update = Update(keys.nudge_queue(queue["community_id"], queue["leader_id"]), **parts)
+    update.sets["revision"] = _revision()
+    update.condition = "{revision} = :revision" + (f" AND {update.condition}" if update.condition else "")
+    update.condition_values[":revision"] = queue.get("revision", "")
+    return update
 
 
 def defer_queue(store: Store, queue: dict[str, Any], until: datetime) -> bool:
     """Make the queue due when the leader's quiet hours end. False: it changed since it was read."""
     if queue.get("due") == keys.iso(until):
         return True
-    expression = _Expression()
-    parts = expression.sets(
-        {
+    update = _queue_update(
+        queue,
+        sets={
             "due_at": keys.nudge_queue_due_at(until, queue["community_id"], queue["leader_id"]),
             "due": keys.iso(until),
-            "revision": _revision(),
-        }
+        },
     )
-    condition = _conditional_on_revision(expression, queue)
-    request = expression.request(
-        store, keys.nudge_queue(queue["community_id"], queue["leader_id"]), "SET " + ", ".join(parts), condition
-    )
-    return _update_if_unchanged(store, request)
+    return _updated_if_unchanged(store, update)
 
 
 def start_outgoing(store: Store, queue: dict[str, Any], outgoing: dict[str, Any]) -> bool:
     """Record the batch about to be emailed, taking it out of `pending`. False: the queue changed."""
-    expression = _Expression()
-    parts = expression.sets({"outgoing": outgoing, "revision": _revision()})
-    removes = ", ".join(expression.name(attribute) for attribute in ("pending", "newcomers"))
-    condition = f"{_conditional_on_revision(expression, queue)} AND attribute_not_exists({expression.name('outgoing')})"
-    request = expression.request(
-        store,
-        keys.nudge_queue(queue["community_id"], queue["leader_id"]),
-        "SET " + ", ".join(parts) + " REMOVE " + removes,
-        condition,
+    update = _queue_update(
+        queue,
+        sets={"outgoing": outgoing},
+        removes=["pending", "newcomers"],
+        condition="attribute_not_exists({outgoing})",
     )
-    return _update_if_unchanged(store, request)
+    return _updated_if_unchanged(store, update)
 
 
 def finish_outgoing(store: Store, community_id: str, leader_id: str, outgoing_id: str) -> dict[str, Any] | None:
     """The batch went out: forget it. Returns the queue as it is now (None if another worker finished it)."""
-    expression = _Expression()
-    parts = expression.sets({"revision": _revision()})
-    outgoing = expression.name("outgoing")
-    condition = f"{outgoing}.{expression.name('id')} = {expression.value(outgoing_id)}"
-    request = expression.request(
-        store, keys.nudge_queue(community_id, leader_id), "SET " + ", ".join(parts) + f" REMOVE {outgoing}", condition
+    update = Update(
+        keys.nudge_queue(community_id, leader_id),
+        sets={"revision": _revision()},
+        removes=["outgoing"],
+        condition="{outgoing}.{id} = :outgoing",
+        condition_values={":outgoing": outgoing_id},
     )
     try:
-        response = store.call("update_item", ReturnValues="ALL_NEW", **request)
-    except Exception as error:
-        if _code(error) == "ConditionalCheckFailedException":
-            return None
-        raise
-    return from_item(response.get("Attributes") or {})
+        return store.table.update(update, returns="ALL_NEW")
+    except ConditionFailed:
+        return None
 
 
 def delete_queue(store: Store, queue: dict[str, Any]) -> bool:
     """Delete a queue that has nothing left, unless it changed since it was read."""
-    expression = _Expression()
-    condition = _conditional_on_revision(expression, queue)
+    key = keys.nudge_queue(queue["community_id"], queue["leader_id"])
     try:
-        store.call(
-            "delete_item",
-            TableName=store.table_name,
-            Key=to_item(keys.nudge_queue(queue["community_id"], queue["leader_id"])),
-            ConditionExpression=condition,
-            ExpressionAttributeNames=expression.names,
-            ExpressionAttributeValues=expression.values,
-        )
+        store.table.delete(key, "{revision} = :revision", {":revision": queue.get("revision", "")})
         return True
-    except Exception as error:
-        if _code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
+    except ConditionFailed:
+        return False
 
 
 # ---------------------------------------------------------------------- helpers
 
 
 def _batch_get(store: Store, item_keys: list[dict[str, str]], attributes: list[str]) -> list[dict[str, Any]]:
-    """BatchGetItem in chunks of 100, retrying unprocessed keys; only the named attributes."""
-    found: list[dict[str, Any]] = []
-    unique = list({(key["pk"], key["sk"]): key for key in item_keys}.values())
-    for start in range(0, len(unique), MAX_BATCH_GET):
-        expression = _Expression()
-        projection = ", ".join(expression.name(attribute) for attribute in attributes)
-        request: dict[str, Any] = {
-            store.table_name: {
-                "Keys": [to_item(key) for key in unique[start : start + MAX_BATCH_GET]],
-                "ProjectionExpression": projection,
-                "ExpressionAttributeNames": expression.names,
-            }
-        }
-        for attempt in range(ATTEMPTS + 2):
-            if attempt:
-                backoff.pause(attempt - 1)  # asked again at once, a throttled partition says no again
-            response = store.call("batch_get_item", RequestItems=request)
-            found += [from_item(item) for item in response.get("Responses", {}).get(store.table_name, [])]
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                break
-        else:
-            raise Transient("DynamoDB kept some keys unprocessed; try again.")
-    return found
+    """BatchGetItem of only the named attributes, retrying unprocessed keys."""
+    return store.table.batch_get(
+        item_keys,
+        attributes=attributes,
+        attempts=ATTEMPTS + 2,
+        unprocessed="DynamoDB kept some keys unprocessed; try again.",
+    )

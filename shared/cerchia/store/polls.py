@@ -8,6 +8,7 @@ with a single `ADD`.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -17,10 +18,11 @@ from typing import Any, Literal
 from cerchia.clock import parse_instant
 from cerchia.domain.ballots import vote_deltas
 from cerchia.domain.polls import Ballot, Poll
-from cerchia.errors import AlreadyExists, Conflict, Transient
+from cerchia.errors import AlreadyExists, ConditionFailed, Conflict, Transient
 from cerchia.store import keys
-from cerchia.store.codec import readable, to_item, to_value
-from cerchia.store.table import Store, Update, Write, error_code, versioned
+from cerchia.store.codec import readable, to_value
+from cerchia.store.expressions import Update, Write, versioned
+from cerchia.store.table import Store
 
 # Many members answering at once all touch the poll item: conflicts are expected, and retried.
 VOTE_ATTEMPTS = 12
@@ -68,20 +70,13 @@ def _poll(item: dict[str, Any]) -> Poll:
 
 def put_poll(store: Store, poll: Poll) -> None:
     try:
-        store.call(
-            "put_item",
-            TableName=store.table_name,
-            Item=to_item(_poll_item(poll)),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    except Exception as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            raise AlreadyExists(f"Poll {poll.poll_id} already exists.") from None
-        raise
+        store.table.put_once(_poll_item(poll))
+    except AlreadyExists:
+        raise AlreadyExists(f"Poll {poll.poll_id} already exists.") from None
 
 
 def delete_poll(store: Store, community_id: str, poll_id: str) -> None:
-    store.call("delete_item", TableName=store.table_name, Key=to_item(keys.poll(community_id, poll_id)))
+    store.table.delete(keys.poll(community_id, poll_id))
 
 
 def get_poll(store: Store, community_id: str, poll_id: str) -> Poll | None:
@@ -110,16 +105,13 @@ def mark_step(
     """Remember that a step's emails were queued (the first time only)."""
     update = Update(keys.poll(poll.community_id, poll.poll_id), set_if_absent={step: keys.iso(now)})
     update.condition = "attribute_exists({pk})"
-    store.call("update_item", **update.expression(store.table_name))
+    store.table.update(update)
 
 
 def _mark(store: Store, poll: Poll, sets: dict[str, Any], condition: str, values: dict[str, Any]) -> None:
     update = Update(keys.poll(poll.community_id, poll.poll_id), sets=sets, condition=condition, condition_values=values)
-    try:
-        store.call("update_item", **update.expression(store.table_name))
-    except Exception as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
+    with contextlib.suppress(ConditionFailed):  # already moved on: a second call changes nothing
+        store.table.update(update)
 
 
 def polls_closing(store: Store, community_id: str, start: datetime, end: datetime | None = None) -> list[Poll]:
@@ -209,7 +201,7 @@ def _tally_update(store: Store, poll: Poll, deltas: dict[int, int], new_ballot: 
         condition="{status} = :open AND close_at > :now",
         condition_values={":open": "open", ":now": keys.iso(now)},
     )
-    return Write("plain", {"Update": update.expression(store.table_name)})
+    return store.write_update("plain", update)
 
 
 def _activity(store: Store, poll: Poll, member_id: str, now: datetime) -> list[Write]:
@@ -231,16 +223,7 @@ def _vote_by_name(store: Store, poll: Poll, member_id: str, choices: tuple[int, 
             "version": 1,
             "expires_at": _ballot_expiry(poll),
         }
-        write = Write(
-            "once",
-            {
-                "Put": {
-                    "TableName": store.table_name,
-                    "Item": to_item(ballot),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-        )
+        write = store.write_once(ballot)
         tally = _tally_update(store, poll, vote_deltas((), choices), True, now)
         # The same member submitting twice at once: the loser retries and finds the winner's ballot.
         outcome = store.transact(
@@ -256,7 +239,7 @@ def _vote_by_name(store: Store, poll: Poll, member_id: str, choices: tuple[int, 
         existing.version,
     )
     tally = _tally_update(store, poll, vote_deltas(existing.choices, choices), False, now)
-    store.transact([Write("versioned", {"Update": update.expression(store.table_name)}), tally])
+    store.transact([store.write_update("versioned", update), tally])
     return "changed"
 
 
@@ -267,16 +250,7 @@ def _vote_anonymously(store: Store, poll: Poll, member_id: str, choices: tuple[i
         "entity": "voted",
         "expires_at": _ballot_expiry(poll),
     }
-    write = Write(
-        "once",
-        {
-            "Put": {
-                "TableName": store.table_name,
-                "Item": to_item(marker),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
-    )
+    write = store.write_once(marker)
     tally = _tally_update(store, poll, vote_deltas((), choices), True, now)
     outcome = store.transact(
         [write, tally, *_activity(store, poll, member_id, now)], on_once_failed=lambda: "already-voted"

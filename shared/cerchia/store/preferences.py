@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cerchia.errors import Conflict, NotFound
+from cerchia.domain.models import Member
+from cerchia.domain.preferences import Choices
+from cerchia.errors import ConditionFailed, Conflict, NotFound
 from cerchia.store import keys
-from cerchia.store.table import Update, versioned
-
-if TYPE_CHECKING:
-    from cerchia.domain.models import Member
-    from cerchia.domain.preferences import Choices
+from cerchia.store.expressions import Update, versioned
+from cerchia.store.table import Store
 
 
-def save_choices(store: Any, member: Member, choices: Choices, now: datetime) -> None:
+def save_choices(store: Store, member: Member, choices: Choices, now: datetime) -> None:
     """Write the choices if the row is still the version read (raises Conflict) and still exists (NotFound).
 
     The version is bumped, so an ingest that read the row before this write retries instead of
@@ -40,11 +39,8 @@ def save_choices(store: Any, member: Member, choices: Choices, now: datetime) ->
         Update(keys.member(member.community_id, member.member_id), sets=sets, removes=removes), member.version
     )
     try:
-        store.call("update_item", **update.expression(store.table_name))
-    except Exception as error:
-        code = str((getattr(error, "response", None) or {}).get("Error", {}).get("Code", ""))
-        if code != "ConditionalCheckFailedException":
-            raise
+        store.table.update(update)
+    except ConditionFailed:
         if store.get_member(member.community_id, member.member_id) is None:
             raise NotFound(member.member_id) from None
         raise Conflict("The member's row changed since it was read.") from None

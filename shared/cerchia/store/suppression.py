@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cerchia.clock import parse_instant
+from cerchia.domain.feedback import AddressStanding, Feedback, Recorded, after_feedback
 from cerchia.errors import Conflict, Transient
-from cerchia.feedback import AddressStanding, Feedback, Recorded, after_feedback
 from cerchia.store import keys
-from cerchia.store.codec import to_item
-from cerchia.store.table import Update, Write, versioned
+from cerchia.store.expressions import Update, versioned
+from cerchia.store.table import Store
 
 HASH_PREFIX = "cerchia-suppression-v1:"
 # How long a counted bounce or complaint is remembered to recognise a redelivery (SNS and Lambda retry for hours).
@@ -37,34 +38,30 @@ class Suppression:
     version: int
 
 
-def _instant(raw: Any) -> datetime | None:
-    return datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else None
-
-
 def _suppression(item: dict[str, Any]) -> Suppression:
     return Suppression(
         standing=AddressStanding(
             suppressed=bool(item.get("suppressed")),
             reason=item.get("reason"),
-            soft_bounces=tuple(instant for raw in item.get("soft_bounces") or [] if (instant := _instant(raw))),
+            soft_bounces=tuple(instant for raw in item.get("soft_bounces") or [] if (instant := parse_instant(raw))),
         ),
-        suppressed_at=_instant(item.get("suppressed_at")),
+        suppressed_at=parse_instant(item.get("suppressed_at")),
         version=int(item.get("version", 0)),
     )
 
 
-def get_suppression(store: Any, address: str) -> Suppression | None:
+def get_suppression(store: Store, address: str) -> Suppression | None:
     item = store.get(keys.suppression(address_hash(address)))
     return _suppression(item) if item else None
 
 
-def is_suppressed(store: Any, address: str) -> bool:
+def is_suppressed(store: Store, address: str) -> bool:
     """Whether Cerchia must not email this address: one eventually consistent GetItem."""
     item = store.get(keys.suppression(address_hash(address)), consistent=False)
     return bool(item and item.get("suppressed"))
 
 
-def record_feedback(store: Any, feedback: Feedback, now: datetime) -> Recorded:
+def record_feedback(store: Store, feedback: Feedback, now: datetime) -> Recorded:
     """Count one bounce or complaint for its address, once; 'suppressed' when it just got suppressed.
 
     The once-only marker of the feedback and the address's new standing are written in one
@@ -78,16 +75,7 @@ def record_feedback(store: Any, feedback: Feedback, now: datetime) -> Recorded:
         "recorded_at": keys.iso(now),
         "expires_at": int((now + FEEDBACK_MEMORY).timestamp()),
     }
-    once = Write(
-        "once",
-        {
-            "Put": {
-                "TableName": store.table_name,
-                "Item": to_item(marker),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
-    )
+    once = store.write_once(marker)
     for _ in range(MAX_ATTEMPTS):
         item = store.get(keys.suppression(hashed))
         current = _suppression(item) if item else None

@@ -1,4 +1,4 @@
-"""SES feedback: bounces and complaints become suppressed addresses; every SES event becomes a metric.
+"""SES feedback, the pure rules: what an SES event or notification says, and what a bounce or complaint does to an address.
 
 The configuration set publishes its events (`eventType`: Send, Delivery, Bounce, Complaint,
 Reject) to an SNS topic; an identity may also send classic notifications (`notificationType`).
@@ -20,8 +20,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from typing import Any, Literal
 
+from cerchia.clock import parse_instant
 from cerchia.errors import InvalidInput
 
 SOFT_BOUNCE_LIMIT = 3
@@ -94,12 +96,15 @@ def after_feedback(standing: AddressStanding, feedback: Feedback) -> AddressStan
     return AddressStanding(False, None, recent)
 
 
-def _instant(raw: Any, fallback: datetime) -> datetime:
+def reported_at(raw: Any, fallback: datetime) -> datetime:
+    """When SES says a bounce or complaint happened; `fallback` (its time zone, for a naive one) when it does not say."""
     if not isinstance(raw, str) or not raw:
         return fallback
     try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        parsed = parse_instant(raw)
     except ValueError:
+        return fallback
+    if parsed is None:
         return fallback
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=fallback.tzinfo)
 
@@ -115,8 +120,6 @@ def _addresses(recipients: Any) -> list[str]:
 
 def _bare(address: str) -> str:
     """`Giulia Rossi <giulia@example.com>` -> `giulia@example.com` (SES usually sends the bare address)."""
-    from email.utils import parseaddr
-
     return (parseaddr(address)[1] or address).strip()
 
 
@@ -166,7 +169,7 @@ def parse_notification(message: str | Mapping[str, Any], fallback_id: str, now: 
                     kind="hard-bounce" if hard else "soft-bounce",
                     address=address,
                     feedback_id=str(bounce.get("feedbackId") or fallback_id),
-                    at=_instant(bounce.get("timestamp"), now),
+                    at=reported_at(bounce.get("timestamp"), now),
                     detail=f"{bounce.get('bounceType', '?')}/{bounce.get('bounceSubType', '?')}",
                 )
                 for address in _addresses(bounce.get("bouncedRecipients"))
@@ -187,7 +190,7 @@ def parse_notification(message: str | Mapping[str, Any], fallback_id: str, now: 
                     kind="complaint",
                     address=address,
                     feedback_id=str(complaint.get("feedbackId") or fallback_id),
-                    at=_instant(complaint.get("timestamp"), now),
+                    at=reported_at(complaint.get("timestamp"), now),
                     detail=feedback_type or "unspecified",
                 )
                 for address in addresses
@@ -198,65 +201,3 @@ def parse_notification(message: str | Mapping[str, Any], fallback_id: str, now: 
         delivered = [address for address in delivery.get("recipients") or [] if isinstance(address, str)]
         return Notification(event, recipients=len(delivered or destination))
     return Notification(event, recipients=len(destination))
-
-
-def record_notification(message: str, sns_message_id: str, now: datetime) -> dict[str, int]:
-    """Apply one SES message; returns the metrics it adds up to (never counting a redelivery twice)."""
-    from cerchia.observability import logger
-    from cerchia.store import get_store
-    from cerchia.store.suppression import record_feedback
-
-    try:
-        notification = parse_notification(message, sns_message_id, now)
-    except InvalidInput as error:
-        # Not worth a retry: SES sends a plain-text test message when the destination is created.
-        logger().warning("not an SES event; ignored", extra={"reason": str(error), "sns_message_id": sns_message_id})
-        return {"IgnoredMessages": 1}
-    counts: dict[str, int] = {}
-
-    def add(metric: str, value: int = 1) -> None:
-        if value:
-            counts[metric] = counts.get(metric, 0) + value
-
-    if notification.event in ("Send", "Delivery", "Reject"):
-        add(EVENT_METRICS[notification.event], notification.recipients)
-    store = get_store()
-    for feedback in notification.feedback:
-        outcome = record_feedback(store, feedback, now)
-        if outcome == "duplicate":
-            add("DuplicateFeedback")
-            continue
-        add(EVENT_METRICS[notification.event])
-        if feedback.kind == "hard-bounce":
-            add("HardBounces")
-        if outcome == "suppressed":
-            add("AddressesSuppressed")
-        _count_in_report(store, notification.community_id, feedback, outcome)
-        logger().info(
-            "ses feedback",
-            extra={
-                "feedback": feedback.kind,
-                "detail": feedback.detail,
-                "outcome": outcome,
-                "ses_event": notification.event,
-            },
-        )
-    add("IgnoredComplaints", len(notification.ignored))
-    return counts
-
-
-def _count_in_report(store: Any, community_id: str | None, feedback: Feedback, outcome: Recorded) -> None:
-    """The leader report of the community the email was for counts the bounce and the suppression."""
-    from cerchia.store import keys
-    from cerchia.store.suppression import address_hash
-
-    community = store.get_community(community_id) if community_id else None
-    if community is None:
-        return
-    from cerchia.digests.reach import note_lost_reach
-
-    hashed = address_hash(feedback.address)
-    if feedback.kind != "complaint":
-        note_lost_reach(store, community, feedback.at, keys.WEEK_BOUNCED, hashed)
-    if outcome == "suppressed":
-        note_lost_reach(store, community, feedback.at, keys.WEEK_SUPPRESSED, hashed)
