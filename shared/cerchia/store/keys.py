@@ -198,9 +198,6 @@ def voter_id(sort_key: str) -> str:
 # found through indexes: `top` (the week's posts by points) and the `due` index's `C#<c>#WAITING`
 # partition (posts nobody has answered, by creation instant). Legacy `t#/s#/f#` attributes on `W#<week>`
 # items written before issue 9 are no longer read.
-WEEK_POST_POINTS = "s#"
-WEEK_POST_CREATED = "t#"
-WEEK_POST_FIRST_REPLY = "f#"
 # Members who wrote a post that week (a string set next to `active_members`), legacy.
 WEEK_POSTERS = "posters"
 # The week's lost reach, as string sets (a retried write adds nothing): members who unsubscribed, and
@@ -211,23 +208,10 @@ WEEK_SUPPRESSED = "suppressed_addresses"
 # Counter shards per community week: concurrent events of one community rarely touch the same item.
 WEEK_SHARDS = 10
 # On a counter shard, `fr<upper bound in seconds>` counts first answers by time bucket: whole minutes up
-# to a day, whole hours up to 30 days, then one open-ended bucket (FIRST_REPLY_OVERFLOW).
+# to a day, whole hours up to 30 days, then one open-ended bucket (domain.digests.OVERFLOW_BUCKET).
 FIRST_REPLY_BUCKET = "fr"
-FIRST_REPLY_OVERFLOW = 10**9
 # On a first-reply bucket item, `s<seconds>` counts first answers of exactly that many seconds.
 FIRST_REPLY_SECONDS = "s"
-
-
-def week_post_points(post_id: str) -> str:
-    return f"{WEEK_POST_POINTS}{post_id}"
-
-
-def week_post_created(post_id: str) -> str:
-    return f"{WEEK_POST_CREATED}{post_id}"
-
-
-def week_post_first_reply(post_id: str) -> str:
-    return f"{WEEK_POST_FIRST_REPLY}{post_id}"
 
 
 def week_aggregates_prefix(week_key: str) -> str:
@@ -242,10 +226,6 @@ def week_lost_reach(community_id: str, week_key: str) -> dict[str, str]:
 
 def week_shard(community_id: str, week_key: str, shard: int) -> dict[str, str]:
     return {"pk": f"C#{community_id}", "sk": f"W#{week_key}#C#{shard}"}
-
-
-def is_week_shard(sort_key: str) -> bool:
-    return "#C#" in sort_key and sort_key.startswith("W#")
 
 
 def first_reply_bucket(community_id: str, week_key: str, upper_bound: int) -> dict[str, str]:
