@@ -90,11 +90,11 @@ def next_due() -> datetime | None:
 
 def start_sweeper(clock: MovableClock, monkeypatch: pytest.MonkeyPatch) -> Sweeper:
     """A delivery queue under moto (given to the functions as DELIVERY_QUEUE_URL) and a sweeper driving it."""
-    from cerchia import digests, settings
+    from cerchia import digests, runtime
 
     url = boto3.client("sqs").create_queue(QueueName="delivery")["QueueUrl"]
     monkeypatch.setenv("DELIVERY_QUEUE_URL", url)
-    settings.reset()
+    runtime.reset()
     monkeypatch.setattr(digests, "_pacer", digests.SendPacer(0))
     return Sweeper(clock, str(url))
 

@@ -224,7 +224,7 @@ class DynamoDBCalls:
 
         # Sessions created from now on get the hook from botocore's built-in handlers; the default
         # session may exist already, so it gets it directly. Clients copy their session's hooks when
-        # built, so cached clients must be rebuilt afterwards (cerchia.settings.reset()).
+        # built, so cached clients must be rebuilt afterwards (cerchia.runtime.reset()).
         entry = ("before-call.dynamodb", self)
         botocore.handlers.BUILTIN_HANDLERS.append(entry)
         existing = boto3.DEFAULT_SESSION
@@ -325,7 +325,7 @@ def dynamodb_requests_per_event(options: Options) -> Table:
     try:
         from moto import mock_aws
 
-        from cerchia import settings
+        from cerchia import runtime
         from cerchia.communities import create_community
     except ImportError as error:
         raise Unavailable(f"{error.name or error} is not importable yet") from error
@@ -337,7 +337,7 @@ def dynamodb_requests_per_event(options: Options) -> Table:
     per_type: dict[str, list[Counter[str]]] = {}
     statuses: dict[str, set[int]] = {}
     with lambda_environment(), mock_aws(), calls.installed():
-        settings.reset()
+        runtime.reset()
         create_table_from_template(boto3.client("dynamodb"), TEMPLATE, LAMBDA_ENV["TABLE_NAME"])
         community = create_community(
             name="Bench Bakers", timezone="Europe/Rome", locale="en", leader_email="leader@example.com"
@@ -364,7 +364,7 @@ def dynamodb_requests_per_event(options: Options) -> Table:
         )
         per_type["duplicate delivery"] = [calls.take()]
         statuses["duplicate delivery"] = {int(response["statusCode"])}
-    settings.reset()
+    runtime.reset()
 
     table = Table("DynamoDB requests per ingested event (under moto)", ["event", "status", "requests", "operations"])
     total_requests, total_events = 0, 0

@@ -436,7 +436,7 @@ def measure(world: World, name: str, pairs: int, workdir: Path) -> dict[str, Any
 def section(pairs: int = PAIRS, names: list[str] | None = None) -> tuple[str, list[str], list[list[str]]]:
     from moto.server import ThreadedMotoServer
 
-    from cerchia import settings
+    from cerchia import runtime
 
     names = names or sorted(path.parent.name for path in (ROOT / "functions").glob("*/handler.py"))
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log is noise here
@@ -447,7 +447,7 @@ def section(pairs: int = PAIRS, names: list[str] | None = None) -> tuple[str, li
     try:
         with lambda_environment(), tempfile.TemporaryDirectory() as workdir:
             os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
-            settings.reset()
+            runtime.reset()
             world = World(os.environ["AWS_ENDPOINT_URL"])
             for name in names:
                 try:
@@ -470,7 +470,7 @@ def section(pairs: int = PAIRS, names: list[str] | None = None) -> tuple[str, li
     finally:
         os.environ.pop("AWS_ENDPOINT_URL", None)
         os.environ.pop("DELIVERY_QUEUE_URL", None)
-        settings.reset()
+        runtime.reset()
         server.stop()
     title = (
         f"Cold first call: import the handler and serve one real-shaped event, against boto3 alone making "

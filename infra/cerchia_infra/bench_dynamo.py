@@ -35,7 +35,7 @@ def _stack() -> Iterator[Any]:
     import boto3
     from moto import mock_aws
 
-    from cerchia import settings
+    from cerchia import runtime
     from cerchia_infra.bench import (
         LAMBDA_ENV,
         TEMPLATE,
@@ -48,7 +48,7 @@ def _stack() -> Iterator[Any]:
     from cerchia_infra.template_table import create_table_from_template
 
     with lambda_environment(), mock_aws(), backups_of_touched_items_only():
-        settings.reset()
+        runtime.reset()
         create_table_from_template(boto3.client("dynamodb"), TEMPLATE, LAMBDA_ENV["TABLE_NAME"])
         from cerchia.communities import create_community
 
@@ -71,7 +71,7 @@ def _stack() -> Iterator[Any]:
             from cerchia.store import table
 
             table.wrap_client(None)
-            settings.reset()
+            runtime.reset()
 
 
 def _long(prefix: str, number: int) -> str:

@@ -119,10 +119,10 @@ class FakeTime:
 
 
 def test_the_configured_send_rate_is_respected_by_each_worker(week_of_eight, sweeper, outbox, monkeypatch):
-    from cerchia import digests, settings
+    from cerchia import digests, runtime
 
     monkeypatch.setenv("MAX_SEND_RATE", "2")
-    settings.reset()
+    runtime.reset()
     monkeypatch.setattr(digests, "_pacer", None)
     configured = digests.pacer()
     fake = FakeTime()

@@ -11,15 +11,15 @@ from cerchia.mail import sending
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch):
-    from cerchia import settings
+    from cerchia import runtime
 
     monkeypatch.setenv("TABLE_NAME", "unit")
     monkeypatch.setenv("STAGE", "prod")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "cerchia")
     monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
-    settings.reset()
+    runtime.reset()
     yield
-    settings.reset()
+    runtime.reset()
 
 
 def test_each_email_is_one_emf_line_with_its_kind_stage_and_service(capsys):

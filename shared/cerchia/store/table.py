@@ -11,13 +11,15 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
+from cerchia import runtime
 from cerchia.clock import parse_instant
 from cerchia.domain import rules
 from cerchia.domain.models import Community, Member, Post
 from cerchia.errors import AlreadyExists, Conflict, InvalidInput, NotFound, Transient
+from cerchia.settings import get_settings
 from cerchia.store import keys
 from cerchia.store.codec import from_item, readable, to_item, to_value
 
@@ -865,21 +867,20 @@ def member_from_image(image: dict[str, Any]) -> Member:
     return member_from_item(from_item(image))
 
 
-_client_wrapper: Any = None
-
-
 def wrap_client(wrapper: Any) -> None:
     """Build the store on `wrapper(client)` from now on (None: the plain client), e.g. a
     `cerchia.store.faults.TransactionConflicts` that makes DynamoDB's conflicts happen under moto."""
-    global _client_wrapper
-    _client_wrapper = wrapper
-    get_store.cache_clear()
+    kept = runtime.cache("store")
+    kept.clear()
+    if wrapper is not None:
+        kept["wrapper"] = wrapper
 
 
-@lru_cache(maxsize=1)
 def get_store() -> Store:
-    from cerchia import aws
-    from cerchia.settings import get_settings
-
-    client = aws.dynamodb()
-    return Store(_client_wrapper(client) if _client_wrapper else client, get_settings().table_name)
+    """This environment's store (kept in `cerchia.runtime.cache("store")`, forgotten by `runtime.reset()`)."""
+    kept = runtime.cache("store")
+    if "store" not in kept:
+        client = runtime.dynamodb()
+        wrapper = kept.get("wrapper")
+        kept["store"] = Store(wrapper(client) if wrapper else client, get_settings().table_name)
+    return kept["store"]  # type: ignore[no-any-return]
