@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cerchia_infra.bench import LAMBDA_ENV, REGION, ROOT, TEMPLATE, http_api_event, lambda_environment
+from cerchia_infra.bench_world import LAMBDA_ENV, REGION, ROOT, TEMPLATE, http_api_event, lambda_environment
 
 PAIRS = 7
 NOTE = (
@@ -239,7 +239,7 @@ class World:
     def deliver_emails(self) -> dict[str, Any]:
         import boto3
 
-        from cerchia.jobs import run_due_jobs
+        from cerchia.dispatch import run_due_jobs
 
         self.poll(datetime.now(UTC) - timedelta(minutes=1))
         run_due_jobs(datetime.now(UTC))
@@ -273,7 +273,7 @@ class World:
         return self._page("/p/{token}", preferences_url(self.community_id, self.member(self._next("m")), _now()))
 
     def serve_vote_pages(self) -> dict[str, Any]:
-        from cerchia.jobs import run_due_jobs
+        from cerchia.dispatch import run_due_jobs
         from cerchia.polls import vote_url
 
         poll = self.poll(datetime.now(UTC) - timedelta(minutes=1))

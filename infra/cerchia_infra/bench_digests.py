@@ -350,7 +350,7 @@ def measure(members: int = MEMBERS, posts: int = POSTS) -> dict[str, Any]:
 
     from cerchia import aws, runtime
     from cerchia import clock as cerchia_clock
-    from cerchia_infra.bench import LAMBDA_ENV, TEMPLATE, lambda_environment, load_handler
+    from cerchia_infra.bench_world import LAMBDA_ENV, TEMPLATE, lambda_environment, load_handler
     from cerchia_infra.template_table import create_table_from_template
 
     table = LAMBDA_ENV["TABLE_NAME"]

@@ -36,10 +36,10 @@ def _stack() -> Iterator[Any]:
     from moto import mock_aws
 
     from cerchia import runtime
-    from cerchia_infra.bench import (
+    from cerchia_infra.bench_world import (
         LAMBDA_ENV,
         TEMPLATE,
-        _LambdaContext,
+        LambdaContext,
         http_api_event,
         lambda_environment,
         load_handler,
@@ -61,7 +61,7 @@ def _stack() -> Iterator[Any]:
             at = at or datetime.now(UTC)
             body = json.dumps({"type": event_type, "timestamp": at.isoformat(), "data": data})
             response = handler.lambda_handler(
-                http_api_event(community.community_id, community.webhook_secret, body, webhook_id), _LambdaContext()
+                http_api_event(community.community_id, community.webhook_secret, body, webhook_id), LambdaContext()
             )
             return int(response["statusCode"])
 

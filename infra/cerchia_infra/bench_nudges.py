@@ -177,7 +177,7 @@ def measure(total: int, unanswered: int) -> list[str]:
     from cerchia import aws, runtime
     from cerchia.communities import create_community
     from cerchia.nudges import sweep
-    from cerchia_infra.bench import LAMBDA_ENV, REGION, TEMPLATE, lambda_environment
+    from cerchia_infra.bench_world import LAMBDA_ENV, REGION, TEMPLATE, lambda_environment
     from cerchia_infra.template_table import create_table_from_template
 
     table_name = LAMBDA_ENV["TABLE_NAME"]

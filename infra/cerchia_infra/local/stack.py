@@ -343,11 +343,11 @@ class LocalStack:
 
     def _use_in_cerchia(self, restore: bool = False) -> None:
         try:
-            from cerchia import clock, settings
+            from cerchia import clock, runtime
         except ImportError:  # the stack can run a template whose functions do not use cerchia
             return
         clock.use(None if restore else self.clock.now)
-        settings.reset()
+        runtime.reset()
 
     # ------------------------------------------------------------------ wiring events
 
