@@ -26,6 +26,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
+
+from cerchia import clock as cerchia_clock
+from cerchia import runtime as cerchia_runtime
+from cerchia_infra.local.atomic_dynamodb import make_dynamodb_atomic
 from cerchia_infra.local.clock import VirtualClock
 from cerchia_infra.local.engine import (
     Engine,
@@ -222,13 +227,11 @@ class LocalStack:
     # ------------------------------------------------------------------ the emulator
 
     def _start_emulator(self) -> None:
-        import boto3
+        # moto takes about a second to import: only a stack that starts needs it, not every CLI command.
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log is noise here
-        from cerchia_infra.local.atomic_dynamodb import make_dynamodb_atomic
-
         make_dynamodb_atomic()
         self._moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
         self._moto.start()
@@ -342,12 +345,8 @@ class LocalStack:
         return env
 
     def _use_in_cerchia(self, restore: bool = False) -> None:
-        try:
-            from cerchia import clock, runtime
-        except ImportError:  # the stack can run a template whose functions do not use cerchia
-            return
-        clock.use(None if restore else self.clock.now)
-        runtime.reset()
+        cerchia_clock.use(None if restore else self.clock.now)
+        cerchia_runtime.reset()
 
     # ------------------------------------------------------------------ wiring events
 

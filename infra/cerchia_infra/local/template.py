@@ -8,12 +8,15 @@ resource (a table's name, a queue's URL, a secret's ARN) is the one the emulator
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from cfn_tools import load_yaml
 
 PSEUDO_PARAMETERS = (
     "AWS::Region",
@@ -55,8 +58,6 @@ class Template:
 
     @classmethod
     def load(cls, path: Path | str) -> Template:
-        from cfn_tools import load_yaml
-
         template_path = Path(path)
         try:
             text = template_path.read_text(encoding="utf-8")
@@ -353,8 +354,6 @@ class Resolver:
             raise TemplateError(f"{where}: Fn::FindInMap [{name}, {top}, {second}] finds nothing.") from error
 
     def _base64(self, _key: str, argument: Any, where: str) -> str:
-        import base64
-
         return base64.b64encode(as_text(self.resolve(argument, where)).encode()).decode()
 
     def _to_json_string(self, _key: str, argument: Any, where: str) -> str:
