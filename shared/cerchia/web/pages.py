@@ -9,12 +9,14 @@ import email
 import email.policy
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
-
-from aws_lambda_powertools.event_handler import Response
 
 from cerchia.i18n import LOCALES, translator
 from cerchia.rendering import render
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -34,6 +36,10 @@ class Page:
 
 def as_response(page: Page) -> Response[str]:
     """The Powertools response every page handler answers with: HTML plus the security headers."""
+    # Powertools' event handler costs about 190 ms to import; the job and queue functions import
+    # the features that build pages (for their links) but never answer one.
+    from aws_lambda_powertools.event_handler import Response
+
     return Response(page.status, "text/html; charset=utf-8", page.html, headers=SECURITY_HEADERS)
 
 
