@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cerchia import clock, runtime
 from cerchia.settings import Settings
 from cerchia_infra.local.clock import parse_iso
-from cerchia_infra.local.stack import FAKE_CREDENTIALS
+from cerchia_infra.local.emulator import FAKE_CREDENTIALS
 
 Subcommands = Any  # argparse's _SubParsersAction, which has no public name
 
