@@ -42,10 +42,11 @@ from cerchia_infra.local.functions import (
     physical_function_name,
 )
 from cerchia_infra.local.http_front import ApiContext, HttpFront, Route, Router
+from cerchia_infra.local.intrinsics import Resolver
 from cerchia_infra.local.outbox import Outbox
 from cerchia_infra.local.resources import CreatedResources, ResourceFactory
 from cerchia_infra.local.schedules import Schedule
-from cerchia_infra.local.template import IMPLICIT_APIS, Resolver, Template, TemplateError
+from cerchia_infra.local.template import IMPLICIT_APIS, Template, TemplateError
 from cerchia_infra.local.wiring import RULE, SCHEDULER, StackError, Wiring
 
 log = logging.getLogger("cerchia_infra.local")

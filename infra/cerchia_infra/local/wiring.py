@@ -15,12 +15,13 @@ from typing import Any
 
 from cerchia_infra.local.functions import FunctionRuntime, FunctionSpec
 from cerchia_infra.local.http_front import Route, Router
+from cerchia_infra.local.intrinsics import Resolver
 from cerchia_infra.local.patterns import EventFilter, FilterPatternError
 from cerchia_infra.local.queues import QueueConsumer, sns_event
 from cerchia_infra.local.resources import CreatedResources, QueueInfo
 from cerchia_infra.local.schedules import Schedule, ScheduleError, parse_expression
 from cerchia_infra.local.streams import FailureDestination, StreamConsumer
-from cerchia_infra.local.template import Resolver, Template
+from cerchia_infra.local.template import Template
 
 log = logging.getLogger("cerchia_infra.local")
 
