@@ -90,12 +90,12 @@ def next_due() -> datetime | None:
 
 def start_sweeper(clock: MovableClock, monkeypatch: pytest.MonkeyPatch) -> Sweeper:
     """A delivery queue under moto (given to the functions as DELIVERY_QUEUE_URL) and a sweeper driving it."""
-    from cerchia import settings
+    from cerchia import runtime
 
     url = boto3.client("sqs").create_queue(QueueName="delivery")["QueueUrl"]
     monkeypatch.setenv("DELIVERY_QUEUE_URL", url)
     monkeypatch.setenv("MAX_SEND_RATE", "0")  # no pacing of our own: sending's pacer never waits
-    settings.reset()
+    runtime.reset()
     return Sweeper(clock, str(url))
 
 

@@ -143,7 +143,7 @@ def moto_world() -> Iterator[tuple[Any, Any, Any, Any, MovableClock, Sweeper]]:
     from moto import mock_aws
 
     from cerchia import clock as cerchia_clock
-    from cerchia import settings
+    from cerchia import runtime
     from cerchia.communities import create_community
     from cerchia_infra.template_table import create_table_from_template
 
@@ -164,7 +164,7 @@ def moto_world() -> Iterator[tuple[Any, Any, Any, Any, MovableClock, Sweeper]]:
             patch.setenv(name, value)
         patch.delenv("AWS_ENDPOINT_URL", raising=False)
         cerchia_clock.use(clock.now)
-        settings.reset()
+        runtime.reset()
         create_table_from_template(
             boto3.client("dynamodb", region_name=REGION), ROOT / "template.yaml", env["TABLE_NAME"]
         )
@@ -174,7 +174,7 @@ def moto_world() -> Iterator[tuple[Any, Any, Any, Any, MovableClock, Sweeper]]:
         url = boto3.client("sqs", region_name=REGION).create_queue(QueueName="delivery")["QueueUrl"]
         patch.setenv("DELIVERY_QUEUE_URL", url)
         patch.setenv("MAX_SEND_RATE", "0")  # no pacing of our own: sending's pacer never waits
-        settings.reset()
+        runtime.reset()
         italian = create_community(
             name="Lievito & Co.",
             timezone="Europe/Rome",
@@ -213,7 +213,7 @@ def moto_world() -> Iterator[tuple[Any, Any, Any, Any, MovableClock, Sweeper]]:
             )
         finally:
             cerchia_clock.use(None)
-            settings.reset()
+            runtime.reset()
 
 
 def play_week(community: Any, english_community: Any, ingest: Any, welcome: Any, clock: Any, sweeper: Sweeper) -> Week:

@@ -18,6 +18,11 @@ def fan_out(job: Job, now: datetime) -> datetime | None:
     return None
 
 
+def gone(job: Job, now: datetime) -> datetime | None:
+    """A runner whose code is no longer there, as a kind left in the table after its feature went."""
+    raise AttributeError("the runner of this job kind is gone")
+
+
 def note(delivery: Delivery, member_id: str, now: datetime) -> str:
     if member_id in FAIL_ONCE_FOR:
         FAIL_ONCE_FOR.discard(member_id)

@@ -41,11 +41,11 @@ class PollsWorld:
     def start(cls, community: Any, clock: MovableClock, ingest: Any, monkeypatch: Any) -> PollsWorld:
         import boto3
 
-        from cerchia import settings
+        from cerchia import runtime
 
         url = boto3.client("sqs").create_queue(QueueName="delivery")["QueueUrl"]
         monkeypatch.setenv("DELIVERY_QUEUE_URL", url)
-        settings.reset()
+        runtime.reset()
         return cls(community, clock, ingest, url)
 
     # ------------------------------------------------------------------ members

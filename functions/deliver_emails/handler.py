@@ -7,7 +7,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from cerchia import clock
-from cerchia.jobs import Delivery, deliver
+from cerchia.dispatch import deliver
+from cerchia.jobs import Delivery
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 
 from cerchia import clock
-from cerchia.jobs import next_due, run_due_jobs
+from cerchia.dispatch import next_due, run_due_jobs
 
 logger = Logger()
 # Asked by the local stack, which passes over the minutes before the first job is due.

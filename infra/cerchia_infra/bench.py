@@ -34,37 +34,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "template.yaml"
-REGION = "eu-west-1"
-
-# What a function sees in Lambda (template.yaml's Globals), with values that need no AWS.
-LAMBDA_ENV = {
-    "STAGE": "bench",
-    "TABLE_NAME": "cerchia-bench",
-    "SENDER_ADDRESS": "cerchia@example.org",
-    "CONFIGURATION_SET": "cerchia-bench",
-    "LINK_SECRET": "bench-link-secret-0123456789abcdef",
-    "PUBLIC_BASE_URL": "https://cerchia.example",
-    "POWERTOOLS_SERVICE_NAME": "cerchia",
-    "POWERTOOLS_METRICS_NAMESPACE": "Cerchia",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-    "PYDANTIC_DISABLE_PLUGINS": "__all__",
-    # Metrics would print their EMF JSON lines between the tables.
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
-
-
-class Unavailable(Exception):
-    """A section's code is not there yet (or cannot run here); the message says what is missing."""
+from cerchia_infra import bench_cold
+from cerchia_infra.bench_world import (
+    LAMBDA_ENV,
+    ROOT,
+    TEMPLATE,
+    LambdaContext,
+    Unavailable,
+    http_api_event,
+    lambda_environment,
+    load_handler,
+)
 
 
 @dataclass
@@ -224,7 +206,7 @@ class DynamoDBCalls:
 
         # Sessions created from now on get the hook from botocore's built-in handlers; the default
         # session may exist already, so it gets it directly. Clients copy their session's hooks when
-        # built, so cached clients must be rebuilt afterwards (cerchia.settings.reset()).
+        # built, so cached clients must be rebuilt afterwards (cerchia.runtime.reset()).
         entry = ("before-call.dynamodb", self)
         botocore.handlers.BUILTIN_HANDLERS.append(entry)
         existing = boto3.DEFAULT_SESSION
@@ -242,90 +224,11 @@ class DynamoDBCalls:
         return taken
 
 
-class _LambdaContext:
-    function_name = "IngestEventFunction"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:IngestEventFunction"
-    aws_request_id = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
-def http_api_event(community_id: str, secret: str, body: str, webhook_id: str) -> dict[str, Any]:
-    """A signed webhook as API Gateway HTTP API (payload 2.0) hands it to the function."""
-    from standardwebhooks import Webhook
-
-    now = datetime.now(UTC)
-    path = f"/v1/communities/{community_id}/events"
-    return {
-        "version": "2.0",
-        "routeKey": "POST /v1/communities/{community_id}/events",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {
-            "content-type": "application/json",
-            "webhook-id": webhook_id,
-            "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": Webhook(secret).sign(webhook_id, now, body),
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "bench",
-            "domainName": "bench.execute-api.eu-west-1.amazonaws.com",
-            "domainPrefix": "bench",
-            "http": {
-                "method": "POST",
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "cerchia-bench",
-            },
-            "requestId": webhook_id,
-            "routeKey": "POST /v1/communities/{community_id}/events",
-            "stage": "$default",
-            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "timeEpoch": int(now.timestamp() * 1000),
-        },
-        "pathParameters": {"community_id": community_id},
-        "body": body,
-        "isBase64Encoded": False,
-    }
-
-
-def load_handler(name: str) -> ModuleType:
-    path = ROOT / "functions" / name / "handler.py"
-    if not path.exists():
-        raise Unavailable(f"functions/{name}/handler.py does not exist yet")
-    spec = importlib.util.spec_from_file_location(f"cerchia_bench_{name}_handler", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@contextlib.contextmanager
-def lambda_environment() -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in [*LAMBDA_ENV, "AWS_ENDPOINT_URL", "AWS_PROFILE"]}
-    os.environ.update(LAMBDA_ENV)
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    os.environ.pop("AWS_PROFILE", None)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def dynamodb_requests_per_event(options: Options) -> Table:
     try:
         from moto import mock_aws
 
-        from cerchia import settings
+        from cerchia import runtime
         from cerchia.communities import create_community
     except ImportError as error:
         raise Unavailable(f"{error.name or error} is not importable yet") from error
@@ -337,7 +240,7 @@ def dynamodb_requests_per_event(options: Options) -> Table:
     per_type: dict[str, list[Counter[str]]] = {}
     statuses: dict[str, set[int]] = {}
     with lambda_environment(), mock_aws(), calls.installed():
-        settings.reset()
+        runtime.reset()
         create_table_from_template(boto3.client("dynamodb"), TEMPLATE, LAMBDA_ENV["TABLE_NAME"])
         community = create_community(
             name="Bench Bakers", timezone="Europe/Rome", locale="en", leader_email="leader@example.com"
@@ -351,7 +254,7 @@ def dynamodb_requests_per_event(options: Options) -> Table:
             calls.take()
             response = handler.lambda_handler(
                 http_api_event(community.community_id, community.webhook_secret, body, webhook_id),
-                _LambdaContext(),
+                LambdaContext(),
             )
             per_type.setdefault(event_type, []).append(calls.take())
             statuses.setdefault(event_type, set()).add(int(response["statusCode"]))
@@ -360,11 +263,11 @@ def dynamodb_requests_per_event(options: Options) -> Table:
         calls.take()
         response = handler.lambda_handler(
             http_api_event(community.community_id, community.webhook_secret, body, webhook_id),
-            _LambdaContext(),
+            LambdaContext(),
         )
         per_type["duplicate delivery"] = [calls.take()]
         statuses["duplicate delivery"] = {int(response["statusCode"])}
-    settings.reset()
+    runtime.reset()
 
     table = Table("DynamoDB requests per ingested event (under moto)", ["event", "status", "requests", "operations"])
     total_requests, total_events = 0, 0
@@ -401,7 +304,7 @@ def dynamodb_requests_per_event(options: Options) -> Table:
 def from_module(module_name: str, function: str = "section") -> Callable[[Options], Table]:
     """A section kept in its own module, whose `section()` (or `function`) returns `(title, headers, rows)`.
 
-    Such a module may import LAMBDA_ENV, REGION, TEMPLATE and lambda_environment from here.
+    Such a module imports LAMBDA_ENV, REGION, TEMPLATE and lambda_environment from cerchia_infra.bench_world.
     """
 
     def run(options: Options) -> Table:
@@ -419,8 +322,6 @@ def from_module(module_name: str, function: str = "section") -> Callable[[Option
 
 
 def cold_first_call(options: Options) -> Table:
-    from cerchia_infra import bench_cold
-
     names = [handler.parent.name for handler in options.handlers] or None
     title, headers, rows = bench_cold.section(options.pairs, names)
     return Table(title, headers, rows, notes=[bench_cold.NOTE])

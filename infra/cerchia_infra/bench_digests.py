@@ -348,9 +348,9 @@ def measure(members: int = MEMBERS, posts: int = POSTS) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from cerchia import aws, settings
+    from cerchia import aws, runtime
     from cerchia import clock as cerchia_clock
-    from cerchia_infra.bench import LAMBDA_ENV, TEMPLATE, lambda_environment, load_handler
+    from cerchia_infra.bench_world import LAMBDA_ENV, TEMPLATE, lambda_environment, load_handler
     from cerchia_infra.template_table import create_table_from_template
 
     table = LAMBDA_ENV["TABLE_NAME"]
@@ -359,7 +359,7 @@ def measure(members: int = MEMBERS, posts: int = POSTS) -> dict[str, Any]:
         sqs = boto3.client("sqs")
         queue_url = sqs.create_queue(QueueName="bench-delivery")["QueueUrl"]
         os.environ["DELIVERY_QUEUE_URL"] = queue_url
-        settings.reset()
+        runtime.reset()
         cerchia_clock.use(lambda: now["instant"])
         try:
             raw = boto3.client("dynamodb")
@@ -423,7 +423,7 @@ def measure(members: int = MEMBERS, posts: int = POSTS) -> dict[str, Any]:
         finally:
             cerchia_clock.use(None)
             os.environ.pop("DELIVERY_QUEUE_URL", None)
-            settings.reset()
+            runtime.reset()
     return {
         "members": members,
         "posts": posts,

@@ -35,11 +35,11 @@ def _stack() -> Iterator[Any]:
     import boto3
     from moto import mock_aws
 
-    from cerchia import settings
-    from cerchia_infra.bench import (
+    from cerchia import runtime
+    from cerchia_infra.bench_world import (
         LAMBDA_ENV,
         TEMPLATE,
-        _LambdaContext,
+        LambdaContext,
         http_api_event,
         lambda_environment,
         load_handler,
@@ -48,7 +48,7 @@ def _stack() -> Iterator[Any]:
     from cerchia_infra.template_table import create_table_from_template
 
     with lambda_environment(), mock_aws(), backups_of_touched_items_only():
-        settings.reset()
+        runtime.reset()
         create_table_from_template(boto3.client("dynamodb"), TEMPLATE, LAMBDA_ENV["TABLE_NAME"])
         from cerchia.communities import create_community
 
@@ -61,7 +61,7 @@ def _stack() -> Iterator[Any]:
             at = at or datetime.now(UTC)
             body = json.dumps({"type": event_type, "timestamp": at.isoformat(), "data": data})
             response = handler.lambda_handler(
-                http_api_event(community.community_id, community.webhook_secret, body, webhook_id), _LambdaContext()
+                http_api_event(community.community_id, community.webhook_secret, body, webhook_id), LambdaContext()
             )
             return int(response["statusCode"])
 
@@ -71,7 +71,7 @@ def _stack() -> Iterator[Any]:
             from cerchia.store import table
 
             table.wrap_client(None)
-            settings.reset()
+            runtime.reset()
 
 
 def _long(prefix: str, number: int) -> str:

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cerchia_infra.bench import ROOT
+from cerchia_infra.bench_world import ROOT
 
 
 def quiet_week_seconds() -> tuple[float, int]:

@@ -174,15 +174,15 @@ def measure(total: int, unanswered: int) -> list[str]:
     from moto import mock_aws
     from moto.ses.models import ses_backends
 
-    from cerchia import aws, settings
+    from cerchia import aws, runtime
     from cerchia.communities import create_community
     from cerchia.nudges.sweep import sweep
-    from cerchia_infra.bench import LAMBDA_ENV, REGION, TEMPLATE, lambda_environment
+    from cerchia_infra.bench_world import LAMBDA_ENV, REGION, TEMPLATE, lambda_environment
     from cerchia_infra.template_table import create_table_from_template
 
     table_name = LAMBDA_ENV["TABLE_NAME"]
     with lambda_environment(), mock_aws(), one_copy_per_transaction():
-        settings.reset()
+        runtime.reset()
         client = boto3.client("dynamodb")
         create_table_from_template(client, TEMPLATE, table_name)
         ses = boto3.client("sesv2")
@@ -201,7 +201,7 @@ def measure(total: int, unanswered: int) -> list[str]:
             counts = sweep(NOW)
         account = next(iter(ses_backends))
         sent = len(ses_backends[account][REGION].sent_messages)
-    settings.reset()
+    runtime.reset()
     if counts.get("posts") != unanswered:
         raise RuntimeError(f"the sweep queued {counts.get('posts')} posts, expected {unanswered}: {counts}")
     return [

@@ -3,124 +3,31 @@
 Each subcommand is a `register_*` function that adds its parser and sets `run`; add one to
 `COMMANDS` to add a command. Commands that act on a stack take `add_stack_target` arguments
 (`--state-dir D` for a local stack, `--stack-name S` for one deployed with SAM) and call
-`use_stack(args)` before touching `cerchia`.
+`use_stack(args)` before touching `cerchia` (both in `cerchia_infra.cli_base`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
+import logging
 import signal
 import sys
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-Subcommands = Any  # argparse's _SubParsersAction, which has no public name
+from cerchia import communities
+from cerchia.errors import CerchiaError
+from cerchia.i18n import LOCALES
+from cerchia_infra import cli_jobs, cli_members, cli_polls
+from cerchia_infra.cli_base import CliError, Subcommands, add_stack_target, command_group, use_stack
+from cerchia_infra.demo.scenario import play
+from cerchia_infra.local.stack import DEFAULT_REGION, LocalStack, StackError
+from cerchia_infra.local.template import TemplateError
 
-
-class CliError(Exception):
-    """A mistake the user can fix; the message says how."""
-
-
-# ---------------------------------------------------------------------- shared helpers
-
-
-def command_group(commands: Subcommands, name: str, help_text: str) -> Subcommands:
-    """A command with subcommands of its own (`cerchia community create`)."""
-    group = commands.add_parser(name, help=help_text, description=help_text)
-    return group.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")
-
-
-def add_stack_target(parser: argparse.ArgumentParser) -> None:
-    target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--state-dir", type=Path, help="state folder of a running `cerchia serve`")
-    target.add_argument("--stack-name", help="CloudFormation stack deployed with `sam deploy`")
-    parser.add_argument("--region", help="AWS region of --stack-name (default: your AWS configuration)")
-
-
-def use_stack(args: argparse.Namespace) -> None:
-    """Point this process's `cerchia` at the stack chosen by --state-dir or --stack-name."""
-    if args.state_dir is not None:
-        _use_local_stack(Path(args.state_dir))
-    else:
-        _use_aws_stack(args.stack_name, args.region)
-    from cerchia import settings
-
-    settings.reset()
-
-
-def _use_local_stack(state_dir: Path) -> None:
-    stack_file = state_dir / "stack.json"
-    try:
-        stack = json.loads(stack_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CliError(
-            f"There is no local stack in {state_dir}: start one with `cerchia serve --state-dir {state_dir}`."
-        ) from None
-    except ValueError as error:
-        raise CliError(f"{stack_file} is not valid JSON ({error}); restart `cerchia serve`.") from error
-    from cerchia_infra.local.stack import FAKE_CREDENTIALS
-
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE"):
-        os.environ.pop(key, None)
-    os.environ.update(stack["env"])
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": stack["aws_endpoint_url"],
-            "AWS_DEFAULT_REGION": stack["region"],
-            "AWS_REGION": stack["region"],
-            **FAKE_CREDENTIALS,
-        }
-    )
-    # Business time is the stack's virtual time, not this process's wall clock.
-    offset = _virtual_offset(stack["api_url"], state_dir)
-    from cerchia import clock
-
-    clock.use(lambda: datetime.now(UTC) + offset)
-
-
-def _virtual_offset(api_url: str, state_dir: Path) -> timedelta:
-    from cerchia_infra.local.clock import parse_iso
-
-    try:
-        with urllib.request.urlopen(f"{api_url}/_local/clock", timeout=10) as response:  # noqa: S310 - loopback
-            virtual = parse_iso(json.loads(response.read())["now"])
-    except (urllib.error.URLError, OSError, ValueError, KeyError) as error:
-        raise CliError(
-            f"The local stack in {state_dir} does not answer at {api_url} ({error}); "
-            f"start it with `cerchia serve --state-dir {state_dir}`."
-        ) from error
-    return virtual - datetime.now(UTC)
-
-
-def _use_aws_stack(stack_name: str, region: str | None) -> None:
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    if region:
-        os.environ["AWS_DEFAULT_REGION"] = region
-        os.environ["AWS_REGION"] = region
-    try:
-        stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
-    except (BotoCoreError, ClientError) as error:
-        raise CliError(
-            f"Cannot read the CloudFormation stack {stack_name} ({error}); check its name, --region and your AWS credentials."
-        ) from error
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-    if "TableName" not in outputs:
-        raise CliError(f"The stack {stack_name} has no TableName output; is it a Cerchia stack?")
-    names = {
-        "TableName": "TABLE_NAME",
-        "ConfigurationSetName": "CONFIGURATION_SET",
-        "LinkSigningSecretArn": "LINK_SECRET_ARN",
-    }
-    os.environ.update({variable: outputs[key] for key, variable in names.items() if key in outputs})
+__all__ = ["COMMANDS", "CliError", "build_parser", "main"]
 
 
 # ---------------------------------------------------------------------- serve
@@ -154,10 +61,6 @@ def run_serve(args: argparse.Namespace) -> int:
             "`cerchia serve --aws` is not supported yet: deploy with `sam deploy`, then use the other "
             "commands with --stack-name."
         )
-    import logging
-
-    from cerchia_infra.local.stack import DEFAULT_REGION, LocalStack
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     parameters = {}
     for item in args.parameter:
@@ -191,9 +94,6 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def _start_or_explain(stack: Any) -> None:
-    from cerchia_infra.local.stack import StackError
-    from cerchia_infra.local.template import TemplateError
-
     try:
         stack.start()
     except (StackError, TemplateError) as error:
@@ -215,22 +115,17 @@ def register_community(commands: Subcommands) -> None:
     add_stack_target(create)
     create.add_argument("--name", required=True)
     create.add_argument("--timezone", required=True, help="IANA time zone, e.g. Europe/Rome")
-    create.add_argument("--locale", required=True, choices=["en", "it"])
+    create.add_argument("--locale", required=True, choices=list(LOCALES))
     create.add_argument("--leader-email", required=True)
     create.add_argument("--leader-name")
     create.add_argument("--purpose", help="what the community is for, in a sentence")
     create.set_defaults(run=run_community_create)
     register_community_configure(community)
-    from cerchia_infra import cli_members
-
     cli_members.register_connect(community)
 
 
 def run_community_create(args: argparse.Namespace) -> int:
     use_stack(args)
-    from cerchia import communities
-    from cerchia.errors import CerchiaError
-
     optional = {"leader_name": args.leader_name, "purpose": args.purpose}
     try:
         community = communities.create_community(  # type: ignore[attr-defined]
@@ -285,9 +180,6 @@ def run_community_configure(args: argparse.Namespace) -> int:
             raise CliError(f"--set {setting!r}: write NAME=VALUE, e.g. --set digest_hour=8.")
         changes[name.strip()] = value
     use_stack(args)
-    from cerchia import communities
-    from cerchia.errors import CerchiaError
-
     try:
         community = communities.configure_community(args.community_id, changes)
     except CerchiaError as error:
@@ -315,8 +207,6 @@ def register_demo(commands: Subcommands) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from cerchia_infra.demo.scenario import play
-
     return play(Path(args.state_dir), port=args.port, keep_serving=args.keep_serving)
 
 
@@ -324,20 +214,14 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def register_poll(commands: Subcommands) -> None:
-    from cerchia_infra import cli_polls
-
     cli_polls.register(commands)
 
 
 def register_members(commands: Subcommands) -> None:
-    from cerchia_infra import cli_members
-
     cli_members.register(commands)
 
 
 def register_jobs(commands: Subcommands) -> None:
-    from cerchia_infra import cli_jobs
-
     cli_jobs.register(commands)
 
 
@@ -371,7 +255,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run the imported module's main: commands registered from other modules raise *its* CliError.
-    from cerchia_infra import cli
-
-    raise SystemExit(cli.main())
+    raise SystemExit(main())

@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from cerchia_infra.cli import CliError, Subcommands, add_stack_target, command_group, use_stack
+from cerchia import clock
+from cerchia.store import get_store, keys
+from cerchia_infra.cli_base import CliError, Subcommands, add_stack_target, command_group, use_stack
 
 
 def register(commands: Subcommands) -> None:
@@ -42,7 +44,6 @@ def register(commands: Subcommands) -> None:
 
 def run_jobs_parked(args: argparse.Namespace) -> int:
     use_stack(args)
-    from cerchia.store import get_store, keys
 
     for job in get_store().parked_jobs():
         print(
@@ -67,8 +68,6 @@ def run_jobs_retry(args: argparse.Namespace) -> int:
     if args.kind and not args.ref:
         raise CliError(f"Give the ref of the {args.kind} job too, as `cerchia jobs parked` prints it.")
     use_stack(args)
-    from cerchia import clock
-    from cerchia.store import get_store
 
     store = get_store()
     wanted = [(job.kind, job.ref) for job in store.parked_jobs()] if args.all else [(args.kind, args.ref)]

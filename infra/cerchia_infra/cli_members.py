@@ -22,8 +22,22 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
-from cerchia_infra.cli import CliError, Subcommands, add_stack_target, command_group, use_stack
+from cerchia import clock
+from cerchia.domain.discourse import EVENT_GROUPS
+from cerchia.domain.members import read_rows
+from cerchia.errors import CerchiaError
+from cerchia.members import import_members
+from cerchia.store import get_store
+from cerchia_infra.cli_base import (
+    CliError,
+    Subcommands,
+    add_stack_target,
+    command_group,
+    stack_outputs,
+    use_stack,
+)
 
 LOCAL_BATCH = 100  # members per store call on the local stack (the progress bar moves per batch)
 API_BATCH = 1000  # the admin API's limit per call
@@ -46,8 +60,6 @@ def register_connect(community: Subcommands) -> None:
 
 
 def run_connect_discourse(args: argparse.Namespace) -> int:
-    from urllib.parse import urlsplit
-
     instance = args.instance_url.strip().rstrip("/")
     parts = urlsplit(instance)
     if parts.scheme not in ("https", "http") or not parts.netloc:
@@ -55,8 +67,6 @@ def run_connect_discourse(args: argparse.Namespace) -> int:
             f"--instance-url {args.instance_url!r} must be the forum's address, e.g. https://forum.example.org."
         )
     use_stack(args)
-    from cerchia.domain.discourse import EVENT_GROUPS
-    from cerchia.store import get_store
 
     store = get_store()
     community = store.get_community(args.community_id)
@@ -81,10 +91,7 @@ def run_connect_discourse(args: argparse.Namespace) -> int:
 def _api_url(args: argparse.Namespace) -> str:
     if args.state_dir is not None:
         return str(json.loads((Path(args.state_dir) / "stack.json").read_text(encoding="utf-8"))["api_url"]).rstrip("/")
-    import boto3
-
-    stacks = boto3.client("cloudformation").describe_stacks(StackName=args.stack_name)["Stacks"]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    outputs = stack_outputs(args.stack_name, args.region)
     if "ApiUrl" not in outputs:
         raise CliError(f"The stack {args.stack_name} has no ApiUrl output; is it a Cerchia stack?")
     return str(outputs["ApiUrl"]).rstrip("/")
@@ -126,14 +133,11 @@ def _open(path: Path) -> TextIO:
 
 
 def run_members_import(args: argparse.Namespace) -> int:
-    from cerchia.domain.members import read_rows
-
     api_key = args.api_key or os.environ.get("CERCHIA_API_KEY")
     if args.stack_name and not api_key:
         raise CliError("With --stack-name, give the community's API key: --api-key ck_… (or CERCHIA_API_KEY).")
     text = _open(args.file)
     use_stack(args)
-    from cerchia import clock
 
     try:
         rows = list(read_rows(text, clock.now()))
@@ -174,11 +178,6 @@ def run_members_import(args: argparse.Namespace) -> int:
 
 
 def _local_sender(args: argparse.Namespace) -> Any:
-    from cerchia import clock
-    from cerchia.errors import CerchiaError
-    from cerchia.members import import_members
-    from cerchia.store import get_store
-
     community = get_store().get_community(args.community_id)
     if community is None:
         raise CliError(f"There is no community {args.community_id} in this stack; check --community-id.")

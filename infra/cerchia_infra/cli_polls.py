@@ -12,7 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from cerchia_infra.cli import CliError, Subcommands, add_stack_target, command_group, use_stack
+from pydantic import ValidationError
+
+from cerchia import clock
+from cerchia.domain.polls import CreatedPoll, NewPoll
+from cerchia.errors import CerchiaError, InvalidInput
+from cerchia.polls import create_poll
+from cerchia.store import get_store
+from cerchia_infra.cli_base import CliError, Subcommands, add_stack_target, command_group, use_stack
 
 # The API's field names, as this command's options are spelled.
 FLAGS = {
@@ -52,13 +59,6 @@ def register(commands: Subcommands) -> None:
 
 def run_poll_create(args: argparse.Namespace) -> int:
     use_stack(args)
-    from pydantic import ValidationError
-
-    from cerchia import clock
-    from cerchia.domain.polls import CreatedPoll, NewPoll
-    from cerchia.errors import CerchiaError, InvalidInput
-    from cerchia.polls import create_poll
-    from cerchia.store import get_store
 
     community = get_store().get_community(args.community_id)
     if community is None:

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import requests
+
 
 class StackClient:
     def __init__(self, base_url: str, state_dir: Path | str) -> None:
-        import requests
-
         self.url = base_url.rstrip("/")
         self.state_dir = Path(state_dir)
         self.http = requests.Session()

@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cfn_tools import load_yaml
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
@@ -34,8 +36,6 @@ _NOT_EMULATED = frozenset(
 
 def load_template(template_path: str | Path) -> dict[str, Any]:
     """The template as plain dicts and lists (short-form intrinsics such as `!Ref` become `{"Ref": ...}`)."""
-    from cfn_tools import load_yaml
-
     text = Path(template_path).read_text(encoding="utf-8")
     # load_yaml returns ordered dicts with CloudFormation node types; JSON gives plain containers.
     return json.loads(json.dumps(load_yaml(text)))

@@ -10,10 +10,13 @@ CLDR through Babel, never from hand-written lists; only the sentences around the
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_date, format_interval, format_time, get_timezone_location
+
+from cerchia import runtime
 from cerchia.i18n import LOCALES, catalogue, translator
 
 # CLDR locale per catalogue language: British English writes "30 November", as the catalogue does.
@@ -27,11 +30,12 @@ def _language(locale: str) -> str:
     return locale if locale in LOCALES else "en"
 
 
-@lru_cache(maxsize=8)
-def _cldr(locale: str) -> Any:
-    from babel import Locale
-
-    return Locale.parse(_CLDR[_language(locale)])
+def _cldr(locale: str) -> Locale:
+    kept = runtime.cache("cldr")
+    language = _language(locale)
+    if language not in kept:
+        kept[language] = Locale.parse(_CLDR[language])
+    return kept[language]  # type: ignore[no-any-return]
 
 
 def _local(instant: datetime, timezone: str) -> datetime:
@@ -61,36 +65,26 @@ def plural(locale: str, key: str, count: int, **values: Any) -> str:
 
 def day(instant: datetime, timezone: str, locale: str) -> str:
     """'Monday 30 November', 'lunedì 30 novembre'."""
-    from babel.dates import format_date
-
     return str(format_date(_local(instant, timezone).date(), "EEEE d MMMM", locale=_cldr(locale)))
 
 
 def short_day(instant: datetime, timezone: str, locale: str) -> str:
     """'30 Nov', '30 nov'."""
-    from babel.dates import format_date
-
     return str(format_date(_local(instant, timezone).date(), "d MMM", locale=_cldr(locale)))
 
 
 def weekday(instant: datetime, timezone: str, locale: str) -> str:
     """'Monday', 'lunedì'."""
-    from babel.dates import format_date
-
     return str(format_date(_local(instant, timezone).date(), "EEEE", locale=_cldr(locale)))
 
 
 def time_of_day(instant: datetime, timezone: str, locale: str) -> str:
     """'09:16' (24-hour clock in both languages)."""
-    from babel.dates import format_time
-
     return str(format_time(_local(instant, timezone).timetz(), "HH:mm", locale=_cldr(locale)))
 
 
 def zone_name(timezone: str, locale: str) -> str:
     """A zone as people say it: 'Rome time', 'ora di Roma'; 'UTC' for UTC."""
-    from babel.dates import get_timezone_location
-
     t = translator(_language(locale))
     if timezone in _UTC_NAMES:
         return t("formatting.zone_utc")
@@ -110,11 +104,7 @@ def moment(instant: datetime, timezone: str, locale: str) -> str:
 
 def day_range(first: date, last: date, locale: str) -> str:
     """'23–29 November', '30 novembre – 6 dicembre' (both days included)."""
-    from babel.dates import format_interval
-
     if first == last:
-        from babel.dates import format_date
-
         return str(format_date(first, "d MMMM", locale=_cldr(locale)))
     text = str(format_interval(first, last, "MMMMd", locale=_cldr(locale)))
     # CLDR puts thin spaces around the dash: none within a month ("23–29"), plain ones across months

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from cerchia import runtime
+
+# The languages Cerchia speaks: every list of them (settings, forms, catalogues) is this one.
 LOCALES = ("en", "it")
 Translate = Callable[..., str]
 
 
-@lru_cache(maxsize=len(LOCALES))
 def catalogue(locale: str) -> dict[str, str]:
     """All strings of a locale: one JSON file per feature under catalogue/<locale>/, keys never repeated."""
+    kept = runtime.cache("catalogue")
+    if locale not in kept:
+        kept[locale] = read_catalogue(locale)
+    return kept[locale]  # type: ignore[no-any-return]
+
+
+def read_catalogue(locale: str) -> dict[str, str]:
     strings: dict[str, str] = {}
     for part in sorted(resources.files("cerchia").joinpath("catalogue", locale).iterdir(), key=lambda p: p.name):
         if part.name.endswith(".json"):

@@ -7,15 +7,23 @@ member is worthless for another.
 
 from __future__ import annotations
 
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from cerchia import runtime
 from cerchia.errors import InvalidLink
 
+# A console sign-in link (`/l/open/{token}`): made here so that the emails of lower layers can
+# carry one; opened (and used once) by cerchia.console.sessions, whose LINK_PURPOSE and OPEN_PATH
+# are these.
+CONSOLE_LINK_PURPOSE = "console-link"
+CONSOLE_OPEN_PATH = "/l/open/"
 
-def _serializer(secret: str, purpose: str) -> Any:
-    from itsdangerous import URLSafeSerializer
 
+def _serializer(secret: str, purpose: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt=f"cerchia.{purpose}")
 
 
@@ -25,8 +33,6 @@ def sign(secret: str, purpose: str, claims: dict[str, Any], expires_at: datetime
 
 def verify(secret: str, purpose: str, token: str, now: datetime) -> dict[str, Any]:
     """The claims of a valid token. Raises InvalidLink for forged, altered, foreign or expired ones."""
-    from itsdangerous import BadSignature
-
     try:
         claims = _serializer(secret, purpose).loads(token)
     except (BadSignature, UnicodeDecodeError, ValueError):
@@ -36,3 +42,10 @@ def verify(secret: str, purpose: str, token: str, now: datetime) -> dict[str, An
     if claims["exp"] < now.timestamp():
         raise InvalidLink("This link has expired.")
     return claims
+
+
+def console_link_path(community_id: str, leader_id: str, now: datetime, lifetime: timedelta) -> str:
+    """The path `/l/open/{token}` of a fresh single-use console link (nothing is written until it is used)."""
+    link_id = secrets.token_urlsafe(12)
+    claims = {"c": community_id, "l": leader_id, "j": link_id}
+    return CONSOLE_OPEN_PATH + sign(runtime.link_secret(), CONSOLE_LINK_PURPOSE, claims, now + lifetime)

@@ -1,16 +1,20 @@
-"""Logging and metrics for code below the handlers (built on first use; no member address is ever logged)."""
+"""Logging and metrics for code below the handlers (no member address is ever logged)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+import os
 from typing import Any
 
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit, single_metric
 
-@lru_cache(maxsize=1)
-def logger() -> Any:
-    from aws_lambda_powertools import Logger
+from cerchia import runtime
+from cerchia.settings import get_settings
 
-    return Logger(child=True)
+
+def logger() -> Logger:
+    """The logger of code below the handlers: a child of the handler's own, so it logs with its keys."""
+    return runtime.remember("logger", lambda: Logger(child=True))
 
 
 def count(metric: str, value: float = 1, **dimensions: str) -> None:
@@ -18,12 +22,6 @@ def count(metric: str, value: float = 1, **dimensions: str) -> None:
 
     Counting must never stop the work it counts: a failure here is logged and forgotten.
     """
-    import os
-
-    from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
-
-    from cerchia.settings import get_settings
-
     try:
         metrics = EphemeralMetrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Cerchia")
         metrics.add_dimension(name="stage", value=get_settings().stage)
@@ -43,10 +41,6 @@ def unreadable_item(entity: str, item: dict[str, Any], error: Exception) -> None
 
     The log names the item's key and the fields at fault, never their values (they may hold an address).
     """
-    import os
-
-    from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
     problems = getattr(error, "errors", None)
     fields = (
         sorted({".".join(str(part) for part in problem.get("loc", ())) for problem in problems()})

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import partial
 from typing import Any
 
+from cerchia import runtime
 from cerchia.domain.text import clean
+from cerchia.formatting import plural
 from cerchia.i18n import translator
 
 
@@ -15,8 +17,16 @@ def _finalize(value: Any) -> Any:
     return clean(value) if isinstance(value, str) else value
 
 
-@lru_cache(maxsize=2)
 def _environment(html: bool) -> Any:
+    kept = runtime.cache("rendering")
+    if html not in kept:
+        kept[html] = _build_environment(html)
+    return kept[html]
+
+
+def _build_environment(html: bool) -> Any:
+    # jinja2 costs about 60 ms to import: it comes with the first render, not with every cold start
+    # of a function that imports the mail but sends nothing on most calls.
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     return Environment(
@@ -32,10 +42,6 @@ def _environment(html: bool) -> Any:
 
 def render(template: str, locale: str, **context: Any) -> str:
     """Render `templates/<template>` in a locale; `t` is the catalogue, `n(key, count)` its plural forms."""
-    from functools import partial
-
-    from cerchia.formatting import plural
-
     html = template.endswith(".html")
     return str(
         _environment(html)

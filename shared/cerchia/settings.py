@@ -1,13 +1,15 @@
 """Configuration from the environment, validated once per process on first use.
 
 A plain pydantic model read from `os.environ` (each field from its upper-case variable): what
-pydantic-settings would do here, without its import on every cold start.
+pydantic-settings would do here, without its import on every cold start. A tool driving a stack
+from outside (the CLI) installs its own with `cerchia.runtime.configure(settings=...)` instead of
+writing the environment; `cerchia.runtime.reset()` forgets either.
 """
 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,18 +34,25 @@ class Settings(BaseModel):
     # Upper bound on SES sends per second from one worker (0 = no limit beyond SES's own).
     max_send_rate: float = 0.0
 
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """The settings the variables of `environ` give (TABLE_NAME, STAGE, ...)."""
+        return cls.model_validate({name: environ[name.upper()] for name in cls.model_fields if name.upper() in environ})
 
-@lru_cache(maxsize=1)
+
+# The settings in use: installed by `use`, else read from the environment on first use. This layer
+# sits below `cerchia.runtime`, so it keeps the one value itself; `runtime.reset()` calls `use(None)`.
+_in_use: list[Settings] = []
+
+
 def get_settings() -> Settings:
-    variables = {name: os.environ[name.upper()] for name in Settings.model_fields if name.upper() in os.environ}
-    return Settings.model_validate(variables)
+    if not _in_use:
+        _in_use.append(Settings.from_environment())
+    return _in_use[0]
 
 
-def reset() -> None:
-    """Forget cached settings and clients (tests and the local stack change the environment)."""
-    get_settings.cache_clear()
-    from cerchia import aws
-    from cerchia.store.table import get_store
-
-    aws.reset()
-    get_store.cache_clear()
+def use(settings: Settings | None) -> None:
+    """Use these settings from now on; None: read the environment again on next use (`runtime.reset()`)."""
+    _in_use.clear()
+    if settings is not None:
+        _in_use.append(settings)

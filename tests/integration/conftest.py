@@ -43,14 +43,14 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     import boto3
     from moto import mock_aws
 
-    from cerchia import settings
+    from cerchia import runtime
     from cerchia_infra.template_table import create_table_from_template
 
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
-        settings.reset()
+        runtime.reset()
         create_table_from_template(
             boto3.client("dynamodb", region_name=REGION), ROOT / "template.yaml", ENV["TABLE_NAME"]
         )
@@ -58,7 +58,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         ses.create_email_identity(EmailIdentity=ENV["SENDER_ADDRESS"])
         ses.create_configuration_set(ConfigurationSetName=ENV["CONFIGURATION_SET"])
         yield
-    settings.reset()
+    runtime.reset()
 
 
 @dataclass

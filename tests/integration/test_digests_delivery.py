@@ -129,11 +129,11 @@ class FakeTime:
 
 
 def test_the_configured_send_rate_is_respected_by_each_worker(week_of_eight, sweeper, outbox, monkeypatch, pacer):
-    from cerchia import settings
+    from cerchia import runtime
     from cerchia.mail import sending
 
     monkeypatch.setenv("MAX_SEND_RATE", "2")
-    settings.reset()
+    runtime.reset()
     configured = sending.pacer()
     fake = FakeTime()
     pacer(sending.SendPacer(configured.rate, fake.monotonic, fake.sleep))

@@ -10,7 +10,7 @@ from digests_support import body
 def test_a_biweekly_reader_gets_both_weeks_posts_and_numbers_in_one_digest(
     community, ingest, clock, outbox, monkeypatch
 ):
-    from cerchia import settings
+    from cerchia import runtime
     from cerchia.digests.delivery import deliver_member_digest
     from cerchia.domain import digest_content as content
     from cerchia.domain import digests as d
@@ -19,7 +19,7 @@ def test_a_biweekly_reader_gets_both_weeks_posts_and_numbers_in_one_digest(
     from cerchia.store import get_store
 
     monkeypatch.setenv("MAX_SEND_RATE", "0")  # no pacing of our own: sending's pacer never waits
-    settings.reset()
+    runtime.reset()
     joined = body("member_joined", clock.now(), member_id="u_anna", name="Anna Moretti", email="anna@example.com")
     assert ingest(community, joined)["statusCode"] == 202
     from cerchia.domain.preferences import Choices

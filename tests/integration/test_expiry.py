@@ -76,15 +76,12 @@ def test_ledger_entries_expire_after_the_ledger_retention_whether_sent_or_refuse
 
 
 def test_a_finished_job_leaves_the_table(community, clock, monkeypatch):
-    from cerchia import jobs
+    from cerchia import dispatch
     from cerchia.store import get_store, keys
 
-    monkeypatch.setitem(jobs.JOB_RUNNERS, "once", "jobs_support:once")
-    import jobs_support
-
-    monkeypatch.setattr(jobs_support, "once", lambda job, now: None, raising=False)
+    monkeypatch.setitem(dispatch.JOB_RUNNERS, "once", lambda job, now: None)
     get_store().schedule_job("once", "o", community.community_id, clock.now() - timedelta(minutes=1))
 
-    jobs.run_due_jobs(clock.now())
+    dispatch.run_due_jobs(clock.now())
 
     assert raw_item(keys.job("once", "o")) == {}

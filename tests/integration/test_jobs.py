@@ -8,20 +8,20 @@ import boto3
 import pytest
 
 import jobs_support
-from cerchia import jobs
+from cerchia import dispatch, jobs
 from support import LambdaContext, load_handler, sqs_records
 
 
 @pytest.fixture
 def delivery_queue(aws, monkeypatch):
-    from cerchia import settings
+    from cerchia import runtime
 
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName="delivery")["QueueUrl"]
     monkeypatch.setenv("DELIVERY_QUEUE_URL", url)
-    settings.reset()
-    monkeypatch.setitem(jobs.JOB_RUNNERS, "test-fanout", "jobs_support:fan_out")
-    monkeypatch.setitem(jobs.DELIVERERS, "test-note", "jobs_support:note")
+    runtime.reset()
+    monkeypatch.setitem(dispatch.JOB_RUNNERS, "test-fanout", jobs_support.fan_out)
+    monkeypatch.setitem(dispatch.DELIVERERS, "test-note", jobs_support.note)
     return url
 
 
@@ -73,19 +73,19 @@ def test_a_failing_job_backs_off_exponentially_then_is_parked_with_a_metric(
 ):
     from cerchia.store import get_store
 
-    monkeypatch.setitem(jobs.JOB_RUNNERS, "test-broken", "jobs_support:does_not_exist")
+    monkeypatch.setitem(dispatch.JOB_RUNNERS, "test-broken", jobs_support.gone)
     get_store().schedule_job("test-broken", "x", community.community_id, clock.now())
     started = clock.now()
     waits = []
 
     for _ in range(jobs.MAX_JOB_ATTEMPTS - 1):
-        assert jobs.run_due_jobs(clock.now()) == {"ran": 0, "failed": 1, "retried": 1}
+        assert dispatch.run_due_jobs(clock.now()) == {"ran": 0, "failed": 1, "retried": 1}
         job = get_store().get_job("test-broken", "x")
         waits.append(job.due - clock.now())
-        assert jobs.run_due_jobs(job.due - timedelta(seconds=1)) == {"ran": 0, "failed": 0}  # not before its time
+        assert dispatch.run_due_jobs(job.due - timedelta(seconds=1)) == {"ran": 0, "failed": 0}  # not before its time
         clock.current = job.due
     capsys.readouterr()
-    assert jobs.run_due_jobs(clock.now()) == {"ran": 0, "failed": 1, "parked": 1}
+    assert dispatch.run_due_jobs(clock.now()) == {"ran": 0, "failed": 1, "parked": 1}
 
     assert [wait.total_seconds() / 60 for wait in waits] == [1, 2, 4, 8, 16, 32, 60]  # doubling, capped at 1 h
     assert (clock.now() - started).total_seconds() / 3600 == pytest.approx(123 / 60)
@@ -107,17 +107,16 @@ def test_a_parked_job_put_back_runs_at_the_next_sweep(community, clock, monkeypa
     from cerchia.store import get_store
 
     runs = []
-    monkeypatch.setitem(jobs.JOB_RUNNERS, "flaky", "jobs_support:flaky")
-    monkeypatch.setattr(jobs_support, "flaky", lambda job, now: runs.append(job.attempts), raising=False)
+    monkeypatch.setitem(dispatch.JOB_RUNNERS, "flaky", lambda job, now: runs.append(job.attempts))
     store = get_store()
     store.schedule_job("flaky", "f", community.community_id, clock.now())
     store.park_job(store.get_job("flaky", "f"), 8, "RuntimeError: the platform was down", clock.now())
-    assert jobs.run_due_jobs(clock.now()) == {"ran": 0, "failed": 0}
+    assert dispatch.run_due_jobs(clock.now()) == {"ran": 0, "failed": 0}
 
     requeued = store.requeue_job("flaky", "f", clock.now())
 
     assert (requeued.parked, requeued.attempts) == (False, 0)
-    assert jobs.run_due_jobs(clock.now()) == {"ran": 1, "failed": 0}
+    assert dispatch.run_due_jobs(clock.now()) == {"ran": 1, "failed": 0}
     assert runs == [0] and store.get_job("flaky", "f") is None and store.parked_jobs() == []
     assert store.requeue_job("flaky", "f", clock.now()) is None  # nothing parked by that name any more
 
@@ -126,12 +125,11 @@ def test_a_sweep_pages_through_every_due_job_not_only_the_first_hundred(communit
     from cerchia.store import get_store
 
     runs = []
-    monkeypatch.setitem(jobs.JOB_RUNNERS, "many", "jobs_support:many")
-    monkeypatch.setattr(jobs_support, "many", lambda job, now: runs.append(job.ref), raising=False)
+    monkeypatch.setitem(dispatch.JOB_RUNNERS, "many", lambda job, now: runs.append(job.ref))
     for number in range(230):
         get_store().schedule_job("many", f"j{number:03d}", community.community_id, clock.now())
 
-    counts = jobs.run_due_jobs(clock.now())
+    counts = dispatch.run_due_jobs(clock.now())
 
     assert counts == {"ran": 230, "failed": 0}
     assert sorted(runs) == [f"j{number:03d}" for number in range(230)]
@@ -145,12 +143,11 @@ def test_a_sweep_starts_no_job_once_its_time_budget_is_spent(community, clock, m
     def ten_seconds(job, now):
         elapsed[0] += 10
 
-    monkeypatch.setitem(jobs.JOB_RUNNERS, "slow", "jobs_support:slow")
-    monkeypatch.setattr(jobs_support, "slow", ten_seconds, raising=False)
+    monkeypatch.setitem(dispatch.JOB_RUNNERS, "slow", ten_seconds)
     for number in range(10):
         get_store().schedule_job("slow", f"s{number}", community.community_id, clock.now())
 
-    counts = jobs.run_due_jobs(clock.now(), timedelta(seconds=40), monotonic=lambda: elapsed[0])
+    counts = dispatch.run_due_jobs(clock.now(), timedelta(seconds=40), monotonic=lambda: elapsed[0])
 
     assert counts == {"ran": 4, "failed": 0, "left": 1}
     assert len(get_store().due_jobs(clock.now())) == 6 + len(
@@ -165,12 +162,11 @@ def test_a_job_held_up_by_an_ses_outage_is_retried_and_never_parked(community, c
     def outage(job, now):
         raise SendingUnavailable("SendingPausedException", "SES cannot send for this account.")
 
-    monkeypatch.setitem(jobs.JOB_RUNNERS, "blocked", "jobs_support:blocked")
-    monkeypatch.setattr(jobs_support, "blocked", outage, raising=False)
+    monkeypatch.setitem(dispatch.JOB_RUNNERS, "blocked", outage)
     get_store().schedule_job("blocked", "b", community.community_id, clock.now())
 
     for _ in range(3 * jobs.MAX_JOB_ATTEMPTS):
-        jobs.run_due_jobs(clock.now())
+        dispatch.run_due_jobs(clock.now())
         clock.advance(seconds=jobs.OUTAGE_RETRY.total_seconds())
 
     job = get_store().get_job("blocked", "b")
@@ -182,16 +178,13 @@ def test_rescheduled_job_runs_again_at_its_next_instant(community, clock, monkey
     from cerchia.store import get_store
 
     runs = []
-    monkeypatch.setitem(jobs.JOB_RUNNERS, "weekly", "jobs_support:weekly")
-    monkeypatch.setattr(
-        jobs_support, "weekly", lambda job, now: runs.append(now) or (now + timedelta(days=7)), raising=False
-    )
+    monkeypatch.setitem(dispatch.JOB_RUNNERS, "weekly", lambda job, now: runs.append(now) or (now + timedelta(days=7)))
     get_store().schedule_job("weekly", "w", community.community_id, clock.now())
 
-    jobs.run_due_jobs(clock.now())
+    dispatch.run_due_jobs(clock.now())
     clock.advance(days=6)
-    jobs.run_due_jobs(clock.now())
+    dispatch.run_due_jobs(clock.now())
     clock.advance(days=1)
-    jobs.run_due_jobs(clock.now())
+    dispatch.run_due_jobs(clock.now())
 
     assert len(runs) == 2

@@ -26,10 +26,10 @@ class FakeTime:
 
 @pytest.fixture
 def paced(aws, monkeypatch):
-    from cerchia import settings
+    from cerchia import runtime
 
     monkeypatch.setenv("MAX_SEND_RATE", "2")
-    settings.reset()
+    runtime.reset()
     fake = FakeTime()
     configured = sending.pacer()
     sending.use_pacer(sending.SendPacer(configured.rate, fake.monotonic, fake.sleep))

@@ -10,7 +10,8 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from cerchia import jobs
+import jobs_support
+from cerchia import dispatch, jobs
 from cerchia.mail import sending
 from ses_support import ScriptedSES, sender_not_verified
 from support import LambdaContext, event, load_handler, sqs_records
@@ -27,13 +28,13 @@ def ses(aws):
 
 @pytest.fixture
 def delivery_queue(aws, monkeypatch):
-    from cerchia import settings
+    from cerchia import runtime
 
     url = boto3.client("sqs").create_queue(QueueName="delivery")["QueueUrl"]
     monkeypatch.setenv("DELIVERY_QUEUE_URL", url)
-    settings.reset()
-    monkeypatch.setitem(jobs.JOB_RUNNERS, "test-fanout", "jobs_support:fan_out")
-    monkeypatch.setitem(jobs.DELIVERERS, "test-note", "jobs_support:note")
+    runtime.reset()
+    monkeypatch.setitem(dispatch.JOB_RUNNERS, "test-fanout", jobs_support.fan_out)
+    monkeypatch.setitem(dispatch.DELIVERERS, "test-note", jobs_support.note)
     return url
 
 

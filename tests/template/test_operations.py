@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from cerchia import jobs
-from cerchia_infra.local.template import Resolver, Template
+from cerchia_infra.local.intrinsics import Resolver
+from cerchia_infra.local.template import Template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = Template.load(ROOT / "template.yaml")

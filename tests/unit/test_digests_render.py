@@ -29,7 +29,7 @@ CATALOGUE = Path(cerchia.__file__).parent / "catalogue"
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch):
-    from cerchia import settings
+    from cerchia import runtime
 
     for name, value in {
         "TABLE_NAME": "unit",
@@ -37,9 +37,9 @@ def environment(monkeypatch):
         "PUBLIC_BASE_URL": "https://cerchia.example",
     }.items():
         monkeypatch.setenv(name, value)
-    settings.reset()
+    runtime.reset()
     yield
-    settings.reset()
+    runtime.reset()
 
 
 def post(post_id: str, title: str, replies: int = 2, reactions: int = 1, author: str = "Luca") -> content.PostCard:

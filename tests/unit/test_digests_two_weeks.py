@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch):
-    from cerchia import settings
+    from cerchia import runtime
 
     for name, value in {
         "TABLE_NAME": "unit",
@@ -26,9 +26,9 @@ def environment(monkeypatch):
         "PUBLIC_BASE_URL": "https://cerchia.example",
     }.items():
         monkeypatch.setenv(name, value)
-    settings.reset()
+    runtime.reset()
     yield
-    settings.reset()
+    runtime.reset()
 
 
 def card(post_id: str, replies: int) -> content.PostCard:

@@ -6,24 +6,24 @@ import json
 
 import pytest
 
-from cerchia.mail import sending
+from cerchia import observability
 
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch):
-    from cerchia import settings
+    from cerchia import runtime
 
     monkeypatch.setenv("TABLE_NAME", "unit")
     monkeypatch.setenv("STAGE", "prod")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "cerchia")
     monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
-    settings.reset()
+    runtime.reset()
     yield
-    settings.reset()
+    runtime.reset()
 
 
 def test_each_email_is_one_emf_line_with_its_kind_stage_and_service(capsys):
-    sending._count("EmailsSent", "digest")
+    observability.count("EmailsSent", kind="digest")
 
     [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     document = json.loads(line)
@@ -35,14 +35,12 @@ def test_each_email_is_one_emf_line_with_its_kind_stage_and_service(capsys):
 
 
 def test_a_metrics_failure_is_logged_and_does_not_raise(monkeypatch, capsys):
-    import aws_lambda_powertools.metrics as metrics
-
     class Broken:
         def __init__(self, *args, **kwargs):
             raise RuntimeError("stdout is gone")
 
-    monkeypatch.setattr(metrics, "EphemeralMetrics", Broken)
+    monkeypatch.setattr(observability, "EphemeralMetrics", Broken)
 
-    sending._count("EmailsSent", "welcome")
+    observability.count("EmailsSent", kind="welcome")
 
     assert "_aws" not in capsys.readouterr().out

@@ -84,11 +84,11 @@ def test_a_name_ending_in_a_full_stop_never_gets_a_second_one():
 
 
 def test_a_subject_keeps_its_numbers_and_dates_and_cuts_the_title_first(monkeypatch):
-    from cerchia import settings
+    from cerchia import runtime
 
     monkeypatch.setenv("TABLE_NAME", "unit")
     monkeypatch.setenv("LINK_SECRET", "unit-link-secret-0123456789")
-    settings.reset()
+    runtime.reset()
     from cerchia.domain.models import Community, Member
     from cerchia.mail.compose import Recipient, compose
 

@@ -116,7 +116,9 @@ def cerchia_imports(path: Path) -> set[str]:
     for node in ast.walk(tree):
         names = []
         if isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module] + ([f"{node.module}.{a.name}" for a in node.names] if node.module == "cerchia" else [])
+            names = [node.module] + (
+                [f"{node.module}.{a.name}" for a in node.names] if node.module == "cerchia" else []
+            )
         elif isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         top |= {name.split(".")[1] for name in names if name.startswith("cerchia.")}

@@ -53,3 +53,23 @@ def test_token_for_another_purpose_or_key_is_refused():
         links.verify(SECRET, "vote", token, NOW)
     with pytest.raises(InvalidLink):
         links.verify("another-secret", "unsubscribe", token, NOW)
+
+
+def test_a_console_link_in_an_email_is_one_the_console_opens_and_it_lives_a_week():
+    from cerchia import runtime
+    from cerchia.console import sessions
+    from cerchia.mail import compose
+    from cerchia.settings import Settings
+
+    runtime.configure(settings=Settings(table_name="t", link_secret=SECRET))
+    try:
+        path = links.console_link_path("c1", "founder", NOW, compose.CONSOLE_LINK_LIFETIME)
+        assert path.startswith(sessions.OPEN_PATH)
+        assert (links.CONSOLE_LINK_PURPOSE, compose.CONSOLE_LINK_LIFETIME) == (
+            sessions.LINK_PURPOSE,
+            sessions.EMAIL_LINK_LIFETIME,
+        )
+        community_id, leader_id, _, expires_at = sessions.link_claims(path.removeprefix(sessions.OPEN_PATH), NOW)
+        assert (community_id, leader_id, expires_at) == ("c1", "founder", NOW + timedelta(days=7))
+    finally:
+        runtime.reset()

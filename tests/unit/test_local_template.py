@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from cerchia_infra.local.functions import function_properties, load_function_specs
-from cerchia_infra.local.template import Resolver, Template, TemplateError, creation_order, references
+from cerchia_infra.local.intrinsics import Resolver
+from cerchia_infra.local.template import Template, TemplateError, creation_order, references
 
 ROOT = Path(__file__).resolve().parents[2]
 

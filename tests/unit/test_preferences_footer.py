@@ -23,7 +23,7 @@ MEMBER = Member(community_id="c_1", member_id="u_1042", email="giulia.rossi@exam
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch):
-    from cerchia import settings
+    from cerchia import runtime
 
     for name, value in {
         "TABLE_NAME": "unit",
@@ -32,9 +32,9 @@ def environment(monkeypatch):
         "SENDER_ADDRESS": "hello@cerchia.example",
     }.items():
         monkeypatch.setenv(name, value)
-    settings.reset()
+    runtime.reset()
     yield
-    settings.reset()
+    runtime.reset()
 
 
 def test_welcome_footer_says_why_and_links_preferences_and_unsubscribe_in_both_parts():

@@ -5,10 +5,11 @@ loads each function's handler, and drives the function's events as the template 
 HTTP routes (API Gateway payload 2.0), DynamoDB streams with their filters, SQS queues, SNS topics
 and schedules, all on a virtual clock that only moves forward.
 
-Modules: `template` (parse, intrinsics), `resources` (create them in moto), `functions` (load and
-invoke handlers), `patterns` (event filtering), `schedules` (rate/cron ticks), `engine` (event
-sources and settling), `http_front` (the HTTP API and `/_local/*`), `outbox` (sent emails),
-`clock` (virtual time), `stack` (`LocalStack`), `process` (run `cerchia serve` as a subprocess).
+Modules: `template` (parse, intrinsics), `emulator` (the moto server), `resources` (create them in
+moto), `functions` (load and invoke handlers), `patterns` (event filtering), `schedules` (rate/cron
+ticks), `streams` and `queues` (event sources), `wiring` (template events to event sources),
+`engine` (schedules and settling), `http_front` (the HTTP API and `/_local/*`), `outbox` (sent
+emails), `clock` (virtual time), `stack` (`LocalStack`), `process` (run `cerchia serve` as a subprocess).
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from cerchia_infra.local.template import Resolver, Template, TemplateError, as_text
+from cerchia_infra.local.intrinsics import Resolver
+from cerchia_infra.local.template import Template, TemplateError, as_text
 
 FUNCTION_TYPES = ("AWS::Serverless::Function",)
 

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cerchia_infra.local.template import Resolver, Template, TemplateError, as_text, creation_order
+from cerchia_infra.local.intrinsics import Resolver
+from cerchia_infra.local.template import Template, TemplateError, as_text, creation_order
 
 TABLE = "AWS::DynamoDB::Table"
 QUEUE = "AWS::SQS::Queue"

@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from croniter import croniter
+
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 _CRON = re.compile(r"^cron\((.*)\)$")
 _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
@@ -57,8 +59,6 @@ class CronTicks:
     years: frozenset[int] | None = None
 
     def next_after(self, instant: datetime) -> datetime | None:
-        from croniter import croniter
-
         cursor = instant.astimezone(self.zone)
         for _ in range(10_000):
             candidate = croniter(self.expression, cursor).get_next(datetime)
@@ -108,8 +108,6 @@ def aws_cron_to_croniter(fields: str) -> tuple[str, frozenset[int] | None]:
 
 
 def _cron(fields: str, zone: ZoneInfo, expression: str) -> CronTicks:
-    from croniter import croniter
-
     five, years = aws_cron_to_croniter(fields)
     if not croniter.is_valid(five):
         raise ScheduleError(f"{expression}: croniter cannot evaluate {five!r}.")

@@ -11,15 +11,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cerchia import links, runtime
 from cerchia.domain import rules
 from cerchia.domain.models import Community
+from cerchia.domain.text import clean
+from cerchia.formatting import fit_subject
+from cerchia.i18n import LOCALES, catalogue, translator
 from cerchia.mail.mime import Outgoing
+from cerchia.rendering import render
+from cerchia.settings import get_settings
 
 # Emails written in the leader's voice: they come from "Marco · Lievito & Co." and replies reach the leader.
 LEADER_VOICE = frozenset({"welcome", "newcomer", "poll", "poll-reminder"})
 UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=365)
 # Emails a leader receives carry "Open your console" with a fresh single-use link (cerchia.console).
 CONSOLE_LINK_KINDS = frozenset({"nudge", "leader-digest", "poll-results"})
+# An email may be opened later the same week, still only once (cerchia.console.sessions.EMAIL_LINK_LIFETIME).
+CONSOLE_LINK_LIFETIME = timedelta(days=7)
 PREFERENCES_LINK_LIFETIME = timedelta(days=365)
 
 
@@ -37,22 +45,16 @@ class Recipient:
     @property
     def first_name(self) -> str:
         """How emails greet them: the first name they gave, else the first word of their name."""
-        from cerchia.domain.rules import first_name
-
-        return first_name(self.given_name, self.name)
+        return rules.first_name(self.given_name, self.name)
 
 
 def public_url(path: str) -> str:
-    from cerchia.settings import get_settings
-
     return f"{get_settings().public_base_url.rstrip('/')}{path}"
 
 
 def signed_link(purpose: str, path_prefix: str, claims: dict[str, Any], expires_at: datetime) -> str:
     """An absolute https link carrying a signed token, e.g. signed_link('unsubscribe', '/u/', ...)."""
-    from cerchia import aws, links
-
-    return public_url(path_prefix + links.sign(aws.link_secret(), purpose, claims, expires_at))
+    return public_url(path_prefix + links.sign(runtime.link_secret(), purpose, claims, expires_at))
 
 
 def unsubscribe_url(community_id: str, member_id: str, now: datetime) -> str:
@@ -66,11 +68,9 @@ def preferences_url(community_id: str, member_id: str, now: datetime) -> str:
 
 def footer_why(kind: str, community: Community, recipient: Recipient, locale: str) -> str:
     """Why this recipient gets this kind of email: `footer.why_kind.<kind>` if the catalogue has it."""
-    from cerchia.i18n import catalogue, translator
-
     t = translator(locale)
     specific = f"footer.why_kind.{kind}"
-    if specific in catalogue(locale if locale in ("en", "it") else "en"):
+    if specific in catalogue(locale if locale in LOCALES else "en"):
         return t(specific, community=community.name)
     return t("footer.why_leader" if recipient.is_leader else "footer.why", community=community.name)
 
@@ -96,8 +96,6 @@ def sender(kind: str, community: Community, sender_address: str) -> Sender:
     to a report. `List-Id` is `<community-id.sender-domain>` (RFC 2919), the same for every email of
     the community, so a member's filters and "mute" follow the community, not Cerchia.
     """
-    from cerchia.domain.text import clean
-
     name = " ".join(clean(community.name).split())
     leader_first_name = (clean(community.leader_name).split() or [""])[0]
     voice = kind in LEADER_VOICE
@@ -126,10 +124,6 @@ def compose(
 
     Pass `footer_why=...` in the context to say more precisely why this recipient gets this email.
     """
-    from cerchia.formatting import fit_subject
-    from cerchia.rendering import render
-    from cerchia.settings import get_settings
-
     locale = rules.resolve_locale(recipient.locale, community.locale)
     unsubscribe = unsubscribe_url(community.community_id, recipient.member_id, now) if recipient.member_id else None
     preferences = preferences_url(community.community_id, recipient.member_id, now) if recipient.member_id else None
@@ -149,9 +143,8 @@ def compose(
         **context,
     }
     if recipient.is_leader and recipient.member_id and kind in CONSOLE_LINK_KINDS:
-        from cerchia.console.sessions import email_link
-
-        values["console_url"] = email_link(community.community_id, recipient.member_id, now)
+        path = links.console_link_path(community.community_id, recipient.member_id, now, CONSOLE_LINK_LIFETIME)
+        values["console_url"] = public_url(path)
     voice = sender(kind, community, get_settings().sender_address)
     return Outgoing(
         kind=kind,

@@ -28,8 +28,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
+from botocore.exceptions import ClientError
+
+from cerchia import runtime
 from cerchia.errors import Transient
 from cerchia.mail.mime import Outgoing, UnwritableAddress, build
+from cerchia.observability import count, logger
+from cerchia.settings import get_settings
+from cerchia.store import Store
+from cerchia.store.suppression import is_suppressed
 
 THROTTLING_CODES = {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"}
 # The account (or its configuration) cannot send: nothing about this recipient is wrong.
@@ -109,8 +116,6 @@ def send_raw(
     Throttling backs off and retries; what SES says then is classified: `Rejected` for this recipient,
     `SendingUnavailable` for the account.
     """
-    from botocore.exceptions import ClientError
-
     request: dict[str, Any] = {
         "FromEmailAddress": from_address,
         "Destination": {"ToAddresses": [to_address]},
@@ -176,45 +181,39 @@ class SendPacer:
         self._tokens -= 1.0
 
 
-_pacer: SendPacer | None = None
-_pacer_installed = False
-_ses: Any = None
-
-
 def pacer() -> SendPacer:
-    """This process's pacer for every email, built from settings.max_send_rate (rebuilt when it changes)."""
-    global _pacer
-    from cerchia.settings import get_settings
-
-    rate = get_settings().max_send_rate
-    if _pacer is None or (not _pacer_installed and _pacer.rate != rate):
-        _pacer = SendPacer(rate)
-    return _pacer
+    """This process's pacer for every email, built from settings.max_send_rate (kept in the runtime)."""
+    kept = runtime.cache("mail")
+    if "pacer" not in kept:
+        kept["pacer"] = SendPacer(get_settings().max_send_rate)
+    return kept["pacer"]  # type: ignore[no-any-return]
 
 
 def use_pacer(replacement: SendPacer | None) -> None:
     """Install a pacer (tests: a fake clock and sleep); None rebuilds it from the settings on next use."""
-    global _pacer, _pacer_installed
-    _pacer, _pacer_installed = replacement, replacement is not None
+    kept = runtime.cache("mail")
+    kept.pop("pacer", None)
+    if replacement is not None:
+        kept["pacer"] = replacement
 
 
 def use_ses(client: Any) -> None:
     """Send through this SES v2 client instead of the default one (tests inject SES's real answers); None resets."""
-    global _ses
-    _ses = client
+    kept = runtime.cache("mail")
+    kept.pop("ses", None)
+    if client is not None:
+        kept["ses"] = client
 
 
 def ses_client() -> Any:
-    from cerchia import aws
-
-    return _ses if _ses is not None else aws.sesv2()
+    return runtime.cache("mail").get("ses") or runtime.sesv2()
 
 
 # ------------------------------------------------------------------ once per ledger entry
 
 
 def deliver_once(
-    store: Any,
+    store: Store,
     *,
     kind: str,
     community_id: str,
@@ -239,9 +238,6 @@ def deliver_once(
     `pace` (default: this process's pacer at MaxSendRate) just before it goes out; throttling backs
     off with `sleep` (default: the pacer's, so a test's fake time covers both).
     """
-    from cerchia.settings import get_settings
-    from cerchia.store.suppression import is_suppressed
-
     if to_address is not None and is_suppressed(store, to_address):
         _count("EmailsSuppressed", kind)
         return "suppressed"
@@ -289,14 +285,10 @@ def deliver_once(
 
 def _count(metric: str, kind: str) -> None:
     """One metric line (CloudWatch EMF on stdout) for one email, with its kind and stage as dimensions."""
-    from cerchia.observability import count
-
     count(metric, kind=kind)
 
 
 def _count_account_failure(kind: str, code: str) -> None:
     """`SendAccountFailures` by stage only, so one alarm sees every kind; the kind and code are logged."""
-    from cerchia.observability import count, logger
-
     count("SendAccountFailures")
     logger().warning("SES cannot send for this account; the work is kept", extra={"kind": kind, "code": code})

@@ -13,10 +13,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from cerchia import aws
+from cerchia import runtime
 from cerchia.domain.models import Community, Member, Post
 from cerchia.errors import ConditionFailed, Contended, InvalidInput
 from cerchia.settings import get_settings
@@ -363,18 +363,20 @@ def error_code(error: Exception) -> str:
     return str(response.get("Error", {}).get("Code", ""))
 
 
-_client_wrapper: Any = None
-
-
 def wrap_client(wrapper: Any) -> None:
     """Build the store on `wrapper(client)` from now on (None: the plain client), e.g. a
     `cerchia.store.faults.TransactionConflicts` that makes DynamoDB's conflicts happen under moto."""
-    global _client_wrapper
-    _client_wrapper = wrapper
-    get_store.cache_clear()
+    kept = runtime.cache("store")
+    kept.clear()
+    if wrapper is not None:
+        kept["wrapper"] = wrapper
 
 
-@lru_cache(maxsize=1)
 def get_store() -> Store:
-    client = aws.dynamodb()
-    return Store(_client_wrapper(client) if _client_wrapper else client, get_settings().table_name)
+    """This environment's store (kept in `cerchia.runtime.cache("store")`, forgotten by `runtime.reset()`)."""
+    kept = runtime.cache("store")
+    if "store" not in kept:
+        client = runtime.dynamodb()
+        wrapper = kept.get("wrapper")
+        kept["store"] = Store(wrapper(client) if wrapper else client, get_settings().table_name)
+    return kept["store"]  # type: ignore[no-any-return]

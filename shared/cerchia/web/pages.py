@@ -5,9 +5,18 @@ A GET only shows; a POST acts. Pages answer with no-store and a strict CSP.
 
 from __future__ import annotations
 
+import email
+import email.policy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+
+from cerchia.i18n import LOCALES, translator
+from cerchia.rendering import render
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -25,8 +34,10 @@ class Page:
     html: str
 
 
-def as_response(page: Page) -> Any:
+def as_response(page: Page) -> Response[str]:
     """The Powertools response every page handler answers with: HTML plus the security headers."""
+    # Powertools' event handler costs about 190 ms to import; the job and queue functions import
+    # the features that build pages (for their links) but never answer one.
     from aws_lambda_powertools.event_handler import Response
 
     return Response(page.status, "text/html; charset=utf-8", page.html, headers=SECURITY_HEADERS)
@@ -39,7 +50,8 @@ def locale_of(headers: Mapping[str, str] | None) -> str:
 
 def browser_locale(accept_language: str | None) -> str:
     """The page language for someone whose link no longer says who they are."""
-    return "it" if (accept_language or "").strip().lower().startswith("it") else "en"
+    wanted = (accept_language or "").strip().lower()
+    return next((locale for locale in LOCALES if wanted.startswith(locale)), LOCALES[0])
 
 
 def form_fields(body: str | None, content_type: str | None = None) -> dict[str, str]:
@@ -48,8 +60,6 @@ def form_fields(body: str | None, content_type: str | None = None) -> dict[str, 
         return {}
     if (content_type or "").lower().startswith("multipart/form-data"):
         return _multipart_fields(body, str(content_type))
-    from urllib.parse import parse_qs
-
     try:
         parsed = parse_qs(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
     except ValueError:
@@ -58,9 +68,6 @@ def form_fields(body: str | None, content_type: str | None = None) -> dict[str, 
 
 
 def _multipart_fields(body: str, content_type: str) -> dict[str, str]:
-    import email
-    import email.policy
-
     document = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n{body}"
     message = email.message_from_string(document, policy=email.policy.default)
     if not message.is_multipart():
@@ -80,8 +87,6 @@ def unreadable_form(locale: str) -> Page:
 
 
 def render_page(template: str, locale: str, status: int = 200, **context: object) -> Page:
-    from cerchia.rendering import render
-
     return Page(status, render(template, locale, **context))
 
 
@@ -93,8 +98,6 @@ def message_page(
     community_name: str = "",
     preferences_path: str | None = None,
 ) -> Page:
-    from cerchia.i18n import translator
-
     t = translator(locale)
     return render_page(
         "pages/message.html",
