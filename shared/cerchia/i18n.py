@@ -8,9 +8,9 @@ from importlib import resources
 from typing import Any
 
 from cerchia import runtime
+from cerchia.locales import LOCALES
 
-# The languages Cerchia speaks: every list of them (settings, forms, catalogues) is this one.
-LOCALES = ("en", "it")
+__all__ = ["LOCALES", "Translate", "catalogue", "read_catalogue", "translator"]
 Translate = Callable[..., str]
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from cerchia.domain import rules
 from cerchia.domain.models import Community, Member
 from cerchia.errors import InvalidInput
-from cerchia.i18n import LOCALES
+from cerchia.locales import LOCALES
 
 DIGESTS = ("weekly", "biweekly", "off")
 # Shown when a leader never chose quiet hours: no nudge between 21:00 and 08:00 in their time zone.

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from cerchia.domain.models import Community, Member, Post
+from cerchia.locales import LOCALES
 
 REJOIN_GRACE = timedelta(days=30)
 EXCERPT_LENGTH = 280
@@ -16,7 +17,7 @@ EXCERPT_LENGTH = 280
 def resolve_locale(member_locale: str | None, community_locale: str) -> str:
     """The member's language if Cerchia speaks it, else the community's, else English."""
     for candidate in (member_locale, community_locale):
-        if candidate in ("en", "it"):
+        if candidate in LOCALES:
             return candidate
     return "en"
 
