@@ -153,12 +153,6 @@ def test_only_posts_that_could_make_the_top_are_read():
     assert "quiet" not in candidates and len(candidates) <= d.TOP_POST_CANDIDATES
 
 
-def test_unanswered_candidates_are_the_oldest_questions_nobody_answered():
-    created = {"a": 300, "b": 100, "c": 200}
-
-    assert d.unanswered_candidates(created, {"b": 60}) == ["c", "a"]
-
-
 # ------------------------------------------------------------------------------ health
 
 

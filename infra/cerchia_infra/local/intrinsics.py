@@ -17,17 +17,6 @@ from typing import Any
 
 from cerchia_infra.local.template import IMPLICIT_APIS, SUB_VARIABLE, Template, TemplateError, as_text, describe
 
-PSEUDO_PARAMETERS = (
-    "AWS::Region",
-    "AWS::AccountId",
-    "AWS::Partition",
-    "AWS::URLSuffix",
-    "AWS::StackName",
-    "AWS::StackId",
-    "AWS::NoValue",
-    "AWS::NotificationARNs",
-)
-
 
 class _NoValue:
     """`Ref: AWS::NoValue`: the property it stands in is removed."""

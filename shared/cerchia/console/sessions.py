@@ -16,19 +16,16 @@ from datetime import UTC, datetime, timedelta
 from cerchia import aws, links
 from cerchia.domain.access import is_leader
 from cerchia.errors import InvalidLink
-from cerchia.mail.compose import public_url
 from cerchia.store import console as console_store
 from cerchia.store import get_store
 
-LINK_PURPOSE = "console-link"
+LINK_PURPOSE = links.CONSOLE_LINK_PURPOSE
 SESSION_PURPOSE = "console-session"
 COOKIE = "cerchia_session"
-# A link asked for on the sign-in page is used within minutes; one in an email may be opened later
-# the same week, still only once.
+# A link asked for on the sign-in page is used within minutes (one in an email: mail.compose.CONSOLE_LINK_LIFETIME).
 SIGN_IN_LINK_LIFETIME = timedelta(minutes=30)
-EMAIL_LINK_LIFETIME = timedelta(days=7)
 SESSION_LIFETIME = timedelta(hours=12)
-OPEN_PATH = "/l/open/"
+OPEN_PATH = links.CONSOLE_OPEN_PATH
 
 
 @dataclass(frozen=True)
@@ -41,15 +38,7 @@ class Session:
 
 def issue_link(community_id: str, leader_id: str, now: datetime, lifetime: timedelta = SIGN_IN_LINK_LIFETIME) -> str:
     """The path `/l/open/{token}` of a fresh single-use link (nothing is written until it is used)."""
-    link_id = secrets.token_urlsafe(12)
-    expires_at = now + lifetime
-    token = links.sign(aws.link_secret(), LINK_PURPOSE, {"c": community_id, "l": leader_id, "j": link_id}, expires_at)
-    return OPEN_PATH + token
-
-
-def email_link(community_id: str, leader_id: str, now: datetime) -> str:
-    """An absolute "Open your console" link for an email to a leader."""
-    return public_url(issue_link(community_id, leader_id, now, EMAIL_LINK_LIFETIME))
+    return links.console_link_path(community_id, leader_id, now, lifetime)
 
 
 def link_claims(token: str, now: datetime) -> tuple[str, str, str, datetime]:

@@ -253,11 +253,3 @@ def ranking_candidates(post_points: Mapping[str, int], kept: int = TOP_POSTS_KEP
         return [post_id for _, post_id in ranked]
     bound = ranked[kept - 1][0] / (1.0 + RECENCY_BOOST)
     return [post_id for score, post_id in ranked if score >= bound][:TOP_POST_CANDIDATES]
-
-
-def unanswered_candidates(
-    created: Mapping[str, int], first_replies: Mapping[str, int], limit: int = UNANSWERED_KEPT * 2
-) -> list[str]:
-    """Posts of the week nobody has answered yet, oldest first (they have waited longest)."""
-    waiting = sorted((at, post_id) for post_id, at in created.items() if post_id not in first_replies)
-    return [post_id for _, post_id in waiting[:limit]]

@@ -26,7 +26,7 @@ LEADER_VOICE = frozenset({"welcome", "newcomer", "poll", "poll-reminder"})
 UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=365)
 # Emails a leader receives carry "Open your console" with a fresh single-use link (cerchia.console).
 CONSOLE_LINK_KINDS = frozenset({"nudge", "leader-digest", "poll-results"})
-# An email may be opened later the same week, still only once (cerchia.console.sessions.EMAIL_LINK_LIFETIME).
+# A console link in an email may be opened later the same week, still only once.
 CONSOLE_LINK_LIFETIME = timedelta(days=7)
 PREFERENCES_LINK_LIFETIME = timedelta(days=365)
 
