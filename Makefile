@@ -36,6 +36,8 @@ TEST_DIRS := $(wildcard tests/unit tests/integration tests/template tests/e2e te
 # pytest-cov combines the xdist workers' data, so two workers keep the coverage total exact
 # (checked: same total as a serial run). PYTEST_WORKERS=0 runs serially; PYTEST_ARGS adds options.
 PYTEST_WORKERS ?= 2
+# What vulture reads for dead code; vulture_whitelist.py lists, with reasons, what only templates, tests or frameworks use.
+VULTURE_PATHS := shared/cerchia functions infra/cerchia_infra vulture_whitelist.py
 PYTEST_ARGS ?=
 
 .PHONY: help venv demo test browser tools lint format typecheck template check build deploy bench clean
@@ -78,9 +80,12 @@ $(SAM_STAMP):
 	$(SAM_VENV)/bin/python -m pip install --quiet 'aws-sam-cli==$(SAM_CLI_VERSION)'
 	touch $@
 
-lint: venv ## Lint and check formatting with ruff
+lint: venv ## Lint and check formatting with ruff, the architecture contracts (import-linter) and dead code (vulture)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/vulture $(VULTURE_PATHS) --min-confidence 60 --ignore-names "model_config,lambda_handler" \
+		--ignore-decorators "@app.*,@router.*,@elsewhere.*,@*.exception_handler"
 
 format: venv ## Fix lint where ruff can, and format the code
 	$(VENV)/bin/ruff check --fix .

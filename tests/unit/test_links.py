@@ -64,8 +64,8 @@ def test_a_console_link_in_an_email_is_one_the_console_opens_and_it_lives_a_week
     runtime.configure(settings=Settings(table_name="t", link_secret=SECRET))
     try:
         path = links.console_link_path("c1", "founder", NOW, compose.CONSOLE_LINK_LIFETIME)
-        assert path.startswith(sessions.OPEN_PATH)
-        community_id, leader_id, _, expires_at = sessions.link_claims(path.removeprefix(sessions.OPEN_PATH), NOW)
+        assert path.startswith(links.CONSOLE_OPEN_PATH)
+        community_id, leader_id, _, expires_at = sessions.link_claims(path.removeprefix(links.CONSOLE_OPEN_PATH), NOW)
         assert (community_id, leader_id, expires_at) == ("c1", "founder", NOW + timedelta(days=7))
     finally:
         runtime.reset()

@@ -25,7 +25,6 @@ COOKIE = "cerchia_session"
 # A link asked for on the sign-in page is used within minutes (one in an email: mail.compose.CONSOLE_LINK_LIFETIME).
 SIGN_IN_LINK_LIFETIME = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(hours=12)
-OPEN_PATH = links.CONSOLE_OPEN_PATH
 
 
 @dataclass(frozen=True)
