@@ -73,7 +73,7 @@ def run_connect_discourse(args: argparse.Namespace) -> int:
     if community is None:
         raise CliError(f"There is no community {args.community_id} in this stack; check --community-id.")
     store.update_community_settings(community.community_id, {"community_url": instance})
-    payload_url = f"{_api_url(args)}/v1/communities/{community.community_id}/discourse"
+    payload_url = f"{api_url(args)}/v1/communities/{community.community_id}/discourse"
     lines = [
         f"In Discourse ({instance}/admin/api/web_hooks), as an admin, create a webhook:",
         f"  Payload URL:   {payload_url}",
@@ -88,7 +88,7 @@ def run_connect_discourse(args: argparse.Namespace) -> int:
     return 0
 
 
-def _api_url(args: argparse.Namespace) -> str:
+def api_url(args: argparse.Namespace) -> str:
     if args.state_dir is not None:
         return str(json.loads((Path(args.state_dir) / "stack.json").read_text(encoding="utf-8"))["api_url"]).rstrip("/")
     outputs = stack_outputs(args.stack_name, args.region)
@@ -192,7 +192,7 @@ def _local_sender(args: argparse.Namespace) -> Any:
 
 
 def _api_sender(args: argparse.Namespace, api_key: str) -> Any:
-    url = f"{_api_url(args)}/v1/communities/{args.community_id}/members:import"
+    url = f"{api_url(args)}/v1/communities/{args.community_id}/members:import"
 
     def send(members: list[Any]) -> dict[str, Any]:
         request = urllib.request.Request(  # noqa: S310 - the stack's own https API

@@ -173,7 +173,7 @@ def test_the_import_command_with_a_stack_name_posts_batches_to_the_api(stack, tm
     plain = tmp_path / "members.csv"
     plain.write_text("member_id,email,name,locale\n" + "".join(f"m_{n},m{n}@example.com,M {n},it\n" for n in range(3)))
     # --stack-name reaches the API at the stack's ApiUrl output; here that is the local stack's URL
-    monkeypatch.setattr(cli_members, "_api_url", lambda args: stack.url)
+    monkeypatch.setattr(cli_members, "api_url", lambda args: stack.url)
     monkeypatch.setattr(cli_members, "use_stack", lambda args: None)
     args = argparse.Namespace(
         state_dir=None, stack_name="cerchia-local", region=None, community_id=community["community_id"],

@@ -235,7 +235,7 @@ def test_connect_discourse_prints_the_webhook_form_and_keeps_the_forum_url(commu
     from cerchia_infra import cli_members
 
     monkeypatch.setattr(cli_members, "use_stack", lambda args: None)  # moto is the stack here
-    monkeypatch.setattr(cli_members, "_api_url", lambda args: "https://api.cerchia.example")
+    monkeypatch.setattr(cli_members, "api_url", lambda args: "https://api.cerchia.example")
     args = argparse.Namespace(
         state_dir=None, stack_name="cerchia-test", region=None, community_id=community.community_id,
         instance_url="https://forum.lievito.example/",

@@ -37,7 +37,7 @@ def test_no_module_of_the_layer_is_over_400_lines() -> None:
 
 
 def private_uses(path: Path) -> list[str]:
-    """`from x import _y` of a project module, and `something._y` on anything but self or cls."""
+    """`from x import _y` of a project module, `something._y` on anything but self or cls, a patched `_y`."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = []
     for node in ast.walk(tree):
@@ -47,6 +47,11 @@ def private_uses(path: Path) -> list[str]:
             owner = node.value
             if not (isinstance(owner, ast.Name) and owner.id in ("self", "cls")):
                 found.append(f"{node.lineno}: .{node.attr}")
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "setattr":
+            named = [
+                arg.value for arg in node.args[1:2] if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            ]
+            found += [f"{node.lineno}: setattr(..., {name!r})" for name in named if is_private(name.rsplit(".", 1)[-1])]
     return found
 
 
