@@ -109,7 +109,7 @@ def week_volume() -> tuple[str, list[str], list[list[str]]]:
                 reaction = {"post_id": post_id, "member_id": _long("c", number % 300)}
                 statuses[send("reaction.added", reaction, f"msg_x{number}", at + timedelta(minutes=30))] += 1
             if number + 1 in checkpoints:
-                size, key = largest_item(store._client, store.table_name)
+                size, key = largest_item(store.client, store.table_name)
                 errors = sum(count for status, count in statuses.items() if status >= 300)
                 rows.append(
                     [

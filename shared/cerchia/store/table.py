@@ -69,7 +69,6 @@ _MISSING: Any = object()
 class Store:
     def __init__(self, client: Any, table_name: str) -> None:
         self.table = Table(client, table_name)
-        self._client = client  # kept for the bench (infra bench_dynamo reads it); use `client`
         self.table_name = table_name
         self.communities = Communities(self.table)
         self.roster = Roster(self.table)
