@@ -81,7 +81,7 @@ def test_the_largest_item_does_not_grow_with_the_weeks_posts_of_128_character_id
 def conflicts():
     """The store rebuilt on a client that cancels transactions as DynamoDB does under contention."""
     from cerchia.store import faults, table
-    from cerchia.store.projection import Backoff
+    from cerchia.store.backoff import Backoff
 
     made = {}
 
@@ -95,7 +95,7 @@ def conflicts():
             waits.append(seconds)
             clock[0] += seconds
 
-        store.projection.backoff = Backoff(sleep=sleep, random=lambda: 1.0, monotonic=lambda: clock[0])
+        store.backoff = Backoff(sleep=sleep, random=lambda: 1.0, monotonic=lambda: clock[0])
         return made["client"], waits
 
     yield install
@@ -252,10 +252,10 @@ def test_a_rotated_webhook_secret_is_honoured_at_once_by_a_warm_environment(comm
 
 def test_the_cached_community_is_read_again_after_sixty_seconds(community, ingest, counted):
     from cerchia.store import get_store
-    from cerchia.store.projection import Backoff
+    from cerchia.store.backoff import Backoff
 
     seconds = [0.0]
-    get_store().projection.backoff = Backoff(monotonic=lambda: seconds[0])
+    get_store().backoff = Backoff(monotonic=lambda: seconds[0])
     ingest(community, _joined(1))
     counted.calls = []
     seconds[0] = 59.0

@@ -7,7 +7,7 @@ Every other store module calls a `Table` with plain keys, items, `Update`s and `
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -26,6 +26,9 @@ TRANSIENT_CODES = {
 }
 MAX_BATCH_GET = 100
 BATCH_GET_ATTEMPTS = 5
+# What recording a platform event came to: 'stored' (applied with its webhook-id), 'duplicate' (the
+# webhook-id was already stored) or 'unchanged' (a new webhook-id for something already applied).
+IngestOutcome = Literal["stored", "duplicate", "unchanged"]
 
 
 def domain_error(error: ClientError) -> Exception:

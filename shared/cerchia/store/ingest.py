@@ -4,13 +4,16 @@ The rules name entities and fields; here each effect becomes its transaction ite
 index attributes of `cerchia.store.keys`, the counters' spellings, the `Expect` guards as condition
 expressions, instants as sortable text. The guard of each write says what its condition failing
 means to `Store.transact` ("once": already applied; "versioned": an assumption failed, rebuild).
+
+`EventStore` is what the ingest projection uses of the `Store`: this module and store/projection.py
+name it instead of `cerchia.store.table.Store`, so the Store may build its projection with no cycle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from cerchia.domain.ingest_effects import (
     AnsweredAfter,
@@ -33,19 +36,56 @@ from cerchia.domain.ingest_effects import (
     ReplyKept,
     Tally,
 )
-from cerchia.domain.models import Community
+from cerchia.domain.models import Community, Member
 from cerchia.store import keys
-from cerchia.store.table import Store, Update, Write, member_identity
+from cerchia.store.backoff import Backoff
+from cerchia.store.expressions import Guard, Update, Write
+from cerchia.store.roster import member_identity
 
 # Index attributes that put a post in the nudge sweep (`UNANSWERED`) and among the waiting posts (`due`).
 NUDGED = ["unanswered_pk", "unanswered_at"]
 WAITING = ["due_pk", "due_at"]
 
 
+class EventStore(Protocol):
+    """What recording an event uses of the `Store` (cerchia.store.table), which satisfies it."""
+
+    table_name: str
+    backoff: Backoff
+
+    @property
+    def prefetched(self) -> dict[tuple[str, str], dict[str, Any] | None]: ...
+
+    @prefetched.setter
+    def prefetched(self, items: dict[tuple[str, str], dict[str, Any] | None]) -> None: ...
+
+    def get(self, key: dict[str, str], consistent: bool = True) -> dict[str, Any] | None: ...
+
+    def fetch(self, key: dict[str, str]) -> dict[str, Any] | None: ...
+
+    def transact(self, writes: list[Write], on_once_failed: Callable[[], Any] | None = None) -> Any: ...
+
+    def write_update(self, guard: Guard, update: Update) -> Write: ...
+
+    def write_once(self, item: dict[str, Any]) -> Write: ...
+
+    def leadership_writes(self, community: Community, member_id: str, role: str) -> list[Write]: ...
+
+    def name_check(self, community_id: str, member_id: str, name: str | None) -> Write: ...
+
+    def get_member(self, community_id: str, member_id: str) -> Member | None: ...
+
+    def member_name(self, community_id: str, member_id: str) -> str | None: ...
+
+    def refresh_author_name(self, community_id: str, member_id: str, name: str) -> int: ...
+
+    def forget_community(self, community_id: str) -> None: ...
+
+
 class Effects:
     """Writes one community's effects; week counters go to `shard` (chosen per event by the caller)."""
 
-    def __init__(self, store: Store, community: Community, shard: int) -> None:
+    def __init__(self, store: EventStore, community: Community, shard: int) -> None:
         self.store = store
         self.community = community
         self.shard = shard

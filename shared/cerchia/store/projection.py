@@ -10,18 +10,17 @@ a condition fails is the entity read and the transaction rebuilt from what is re
 No item grows with a community's volume: counters go to one of `keys.WEEK_SHARDS` shards of the week
 (concurrent events of one community rarely touch the same item), member activity to member-week items,
 per-post numbers to the post item (found through the `top` index and the `WAITING` partition of the
-`due` index). `TransactionConflict` cancellations are retried with jittered exponential backoff within
-the caller's time budget.
+`due` index). `TransactionConflict` cancellations are retried with jittered exponential backoff
+(`Store.backoff`) within the caller's time budget.
+
+It uses the store through `EventStore` (store/ingest.py), never `cerchia.store.table`: the Store builds it.
 """
 
 from __future__ import annotations
 
-import random
-import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,11 +38,13 @@ from cerchia.domain.events import (
 from cerchia.domain.ingest import Seen, project, publishes
 from cerchia.domain.ingest_effects import EarlyReply, LeadershipChanged, PostFacts, Projected, StoredPost
 from cerchia.domain.models import Community
-from cerchia.errors import Conflict, Transient
+from cerchia.errors import Conflict, Contended, Transient
 from cerchia.store import keys
+from cerchia.store.client import IngestOutcome
 from cerchia.store.codec import to_item
-from cerchia.store.ingest import Effects
-from cerchia.store.table import Contended, IngestOutcome, Store, Write, post_from_item
+from cerchia.store.expressions import Write
+from cerchia.store.ingest import Effects, EventStore
+from cerchia.store.posts import post_from_item
 
 WEBHOOK_ID_RETENTION = timedelta(days=7)
 # Rebuilds after a failed assumption (each one re-reads the entity): more means the entity keeps changing.
@@ -54,26 +55,11 @@ DEFAULT_BUDGET = 5.0
 POST_FACTS_KEPT = 2048
 
 
-@dataclass
-class Backoff:
-    """Jittered exponential backoff ("full jitter"): attempt n waits a random time in [0, base * 2**n], capped."""
-
-    base: float = 0.025
-    cap: float = 1.0
-    sleep: Callable[[float], None] = time.sleep
-    random: Callable[[], float] = random.random
-    monotonic: Callable[[], float] = time.monotonic
-
-    def delay(self, attempt: int) -> float:
-        return self.random() * min(self.cap, self.base * (2 ** min(attempt, 30)))
-
-
 class Projection:
     """Reads, projects and writes the transaction of one event (Store.record_event delegates here)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: EventStore) -> None:
         self.store = store
-        self.backoff = Backoff()
         self._post_facts: OrderedDict[tuple[str, str], PostFacts] = OrderedDict()
         # members' names as last seen here; a post copies one under a ConditionCheck that it is current
         self._names: OrderedDict[tuple[str, str], str | None] = OrderedDict()
@@ -82,7 +68,7 @@ class Projection:
     def record(
         self, community: Community, webhook_id: str, event: PlatformEvent, now: datetime, budget: float | None
     ) -> IngestOutcome:
-        deadline = self.backoff.monotonic() + (DEFAULT_BUDGET if budget is None else budget) - ANSWER_MARGIN
+        deadline = self.store.backoff.monotonic() + (DEFAULT_BUDGET if budget is None else budget) - ANSWER_MARGIN
         webhook_record = Write(
             "webhook",
             {
@@ -148,10 +134,10 @@ class Projection:
             try:
                 return self.store.transact(writes, on_once_failed=on_once_failed)
             except Contended:
-                delay = self.backoff.delay(attempt)
-                if self.backoff.monotonic() + delay > deadline:
+                delay = self.store.backoff.delay(attempt)
+                if self.store.backoff.monotonic() + delay > deadline:
                     raise
-                self.backoff.sleep(delay)
+                self.store.backoff.sleep(delay)
                 attempt += 1
 
     def _after(self, community: Community, event: PlatformEvent, projected: Projected) -> None:

@@ -14,14 +14,15 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from cerchia import runtime
 from cerchia.domain.models import Community, Member, Post
 from cerchia.errors import ConditionFailed, Contended, InvalidInput
 from cerchia.settings import get_settings
 from cerchia.store import expressions, jobs, keys, weeks
-from cerchia.store.client import Table
+from cerchia.store.backoff import Backoff
+from cerchia.store.client import IngestOutcome, Table
 from cerchia.store.communities import Communities, community_from_item
 from cerchia.store.expressions import Guard, Update, Write, versioned
 from cerchia.store.jobs import Job, Jobs, job_from_item
@@ -62,7 +63,6 @@ MAX_ATTEMPTS = 5
 # How long an execution environment trusts the community (secret, settings) it read: a rotated secret
 # or a changed setting is seen within this time (a signature that fails on it re-reads at once).
 COMMUNITY_CACHE_SECONDS = 60.0
-IngestOutcome = Literal["stored", "duplicate", "unchanged"]
 _MISSING: Any = object()
 
 
@@ -75,6 +75,8 @@ class Store:
         self.posts = Posts(self.table)
         self.jobs = Jobs(self.table)
         self.ledger = Ledger(self.table)
+        # the clock and waits of retries and of the community cache (tests put a virtual clock here)
+        self.backoff = Backoff()
         self._communities: dict[str, tuple[float, Community]] = {}
         self._local = threading.local()
 
@@ -85,8 +87,13 @@ class Store:
 
     @cached_property
     def projection(self) -> Projection:
-        """What applies platform events (built on the first event: other functions never load the event models)."""
-        from cerchia.store.projection import Projection  # deferred: only the ingest function needs the event models
+        """What applies platform events (built on the first event: other functions never load the event models).
+
+        `cerchia.store.projection` depends on the small `EventStore` protocol (store/ingest.py), not on
+        this module, so this import makes no cycle.
+        """
+        # deferred: only the ingest function needs the event models (pydantic), not the other cold starts
+        from cerchia.store.projection import Projection
 
         return Projection(self)
 
@@ -117,7 +124,7 @@ class Store:
         return self.table.transact(writes, on_once_failed)
 
     def batch_get(self, wanted: list[dict[str, str]]) -> list[dict[str, Any]]:
-        backoff = self.projection.backoff
+        backoff = self.backoff
         return self.table.batch_get(
             wanted,
             consistent=True,
@@ -167,7 +174,7 @@ class Store:
         When it must be read, what the event will need (`event_hint`: the body's type and data, not yet
         verified) is read in the same BatchGetItem: a cold environment makes two requests, not three.
         """
-        now = self.projection.backoff.monotonic()
+        now = self.backoff.monotonic()
         known = self._communities.get(community_id)
         if known is not None and now - known[0] < COMMUNITY_CACHE_SECONDS:
             return known[1]
