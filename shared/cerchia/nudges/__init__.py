@@ -22,7 +22,7 @@ The modules, each imported by name (this file re-exports nothing, so a handler l
 - `emails`: the nudge email (`compose_nudge`, `NudgeLine`, `NewcomerLine`, `introductions_url`).
 - `newcomers`: quiet newcomers (`schedule_newcomer_check`, `run_newcomer_check`, `compose_newcomer`);
   `cerchia.welcome` calls `schedule_newcomer_check` from here.
-- `links`: the signed "I'll answer it" / "No reply needed" links (`nudge_link`, `read_nudge_link`).
+- `links`: the signed "I'll answer it" / "No reply needed" links (`nudge_link`).
 - `pages`: what those links show and do (`nudge_link_page`).
 
 The pure rules (plans, quiet hours, which posts still wait) are in `cerchia.domain.nudges`.

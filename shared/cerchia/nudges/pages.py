@@ -6,31 +6,36 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from cerchia.domain import rules
 from cerchia.domain.models import Community, Member
 from cerchia.domain.nudges import CLAIMED, DISMISSED, SETTLED_BY, claimed_but_unanswered, is_waiting
 from cerchia.i18n import translator
-from cerchia.nudges.links import read_nudge_link
+from cerchia.nudges.links import PURPOSE
 from cerchia.store import Store, get_store
 from cerchia.store import nudges as nudge_store
 from cerchia.web.pages import Page, message_page, render_page
+from cerchia.web.signed_links import LinkPages, open_signed_link
 
 DONE_TEMPLATE = "pages/nudges_done.html"
+PAGES = LinkPages(
+    invalid=("nudges.page_invalid_title", "nudges.page_invalid_body"),
+    not_found=("nudges.page_invalid_title", "nudges.page_not_found_body"),
+)
 
 
 def nudge_link_page(token: str, confirm: bool, now: datetime, fallback_locale: str = "en") -> Page:
     """GET (confirm=False) shows what the link would do, with a form; POST (confirm=True) does it."""
-    claims = read_nudge_link(token, now)
-    if claims is None:
-        return message_page(fallback_locale, 403, "nudges.page_invalid_title", "nudges.page_invalid_body")
+    opened = open_signed_link(
+        token, PURPOSE, now, fallback_locale, member_claim="l", accepts=names_post_and_action, pages=PAGES
+    )
+    if isinstance(opened, Page):
+        return opened
+    community, leader, locale = opened.community, opened.member, opened.locale
+    community_id, leader_id = community.community_id, leader.member_id
+    post_id, action = str(opened.claims["p"]), str(opened.claims["a"])
     store = get_store()
-    community_id, post_id, leader_id, action = claims.community_id, claims.post_id, claims.leader_id, claims.action
-    community = store.get_community(community_id)
-    leader = store.get_member(community_id, leader_id) if community else None
-    post = nudge_store.get_post(store, community_id, post_id) if leader else None
-    if community is None or leader is None or post is None:
-        return message_page(fallback_locale, 404, "nudges.page_invalid_title", "nudges.page_not_found_body")
-    locale = rules.resolve_locale(leader.locale, community.locale)
+    post = nudge_store.get_post(store, community_id, post_id)
+    if post is None:
+        return message_page(fallback_locale, 404, *PAGES.not_found)
     if leader.status != "active" or leader.role != "leader":
         # A link outlives its leader's role: someone who left or stepped down can no longer act.
         return message_page(locale, 403, "nudges.page_not_leader_title", "nudges.page_not_leader_body", community.name)
@@ -42,6 +47,11 @@ def nudge_link_page(token: str, confirm: bool, now: datetime, fallback_locale: s
     else:
         post = nudge_store.get_post(store, community_id, post_id) or post
     return outcome_page(store, community, leader, post, locale)
+
+
+def names_post_and_action(claims: dict[str, Any]) -> bool:
+    """A nudge token names its post (`p`) and an action we know (`a`, a key of SETTLED_BY)."""
+    return "p" in claims and claims.get("a") in SETTLED_BY
 
 
 def confirm_page(community: Community, post: dict[str, Any], action: str, locale: str) -> Page:

@@ -7,23 +7,28 @@ POST records the ballot. A closed poll's link shows its results for `RESULTS_GRA
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from cerchia import aws, links
 from cerchia.domain import rules
 from cerchia.domain.ballots import eligibility, parse_choices
 from cerchia.domain.models import Community, Member
 from cerchia.domain.polls import NOTHING_CHOSEN, VOTE_PURPOSE, Poll, status_at
 from cerchia.domain.tallies import option_labels, tally
-from cerchia.errors import InvalidInput, InvalidLink, Transient
+from cerchia.errors import InvalidInput, Transient
 from cerchia.i18n import translator
 from cerchia.polls.wording import results_line, when
 from cerchia.store import Store, get_store
 from cerchia.store.polls import get_ballot, get_poll, has_voted, record_vote
 from cerchia.web.pages import Page, message_page, render_page
+from cerchia.web.signed_links import LinkPages, open_signed_link
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# An expired link still says which community it was for, in the member's language.
+PAGES = LinkPages(
+    invalid=("polls.page.invalid_title", "polls.page.invalid_body"),
+    not_found=("polls.page.gone_title", "polls.page.gone_body"),
+    expired=("polls.page.expired_title", "polls.page.expired_body"),
+)
 
 
 @dataclass(frozen=True)
@@ -96,38 +101,29 @@ def submit_vote(token: str, values: list[str], now: datetime, fallback_locale: s
 
 def open_link(token: str, now: datetime, fallback_locale: str) -> Opened | Page:
     """Who opens which poll with this token, or the page that says why the link does not work."""
-    try:
-        # Checked against the epoch first, so an expired link still says which poll it was for.
-        claims = links.verify(aws.link_secret(), VOTE_PURPOSE, token, EPOCH)
-        community_id, poll_id, member_id = str(claims["c"]), str(claims["p"]), str(claims["m"])
-        option = claims.get("o")
-        if option is not None and not isinstance(option, int):
-            raise InvalidLink("The link names no option.")
-    except (InvalidLink, KeyError):
-        return message_page(fallback_locale, 403, "polls.page.invalid_title", "polls.page.invalid_body")
+    opened = open_signed_link(token, VOTE_PURPOSE, now, fallback_locale, accepts=names_poll_and_option, pages=PAGES)
+    if isinstance(opened, Page):
+        return opened
+    community, member, locale = opened.community, opened.member, opened.locale
     store = get_store()
-    community = store.get_community(community_id)
-    member = store.get_member(community_id, member_id) if community else None
-    locale = (
-        rules.resolve_locale(member.locale if member else fallback_locale, community.locale)
-        if community
-        else fallback_locale
-    )
-    if claims["exp"] < now.timestamp():
-        return message_page(
-            locale, 403, "polls.page.expired_title", "polls.page.expired_body", community.name if community else ""
-        )
-    poll = get_poll(store, community_id, poll_id) if community else None
-    if community is None or poll is None or member is None:
-        return message_page(locale, 404, "polls.page.gone_title", "polls.page.gone_body")
+    poll = get_poll(store, community.community_id, str(opened.claims["p"]))
+    if poll is None:
+        return message_page(locale, 404, *PAGES.not_found)
     allowed = eligibility(member, poll)
     if allowed == "left":
         return message_page(locale, 403, "polls.page.left_title", "polls.page.left_body", community.name)
     if allowed == "late":
         return message_page(locale, 403, "polls.page.late_title", "polls.page.late_body", community.name)
+    option = opened.claims.get("o")
     if option is not None and not 0 <= option < len(poll.options):
         option = None
     return Opened(store, community, poll, member, option, locale)
+
+
+def names_poll_and_option(claims: dict[str, Any]) -> bool:
+    """A vote token names its poll (`p`) and, if any, the option clicked in the email (`o`, a number)."""
+    option = claims.get("o")
+    return "p" in claims and (option is None or isinstance(option, int))
 
 
 def _not_open(opened: Opened) -> Page:

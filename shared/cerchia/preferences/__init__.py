@@ -3,7 +3,6 @@
 - `service`: GET shows a member's choices, POST saves them (`show`, `save`).
 - `pages`: the preference form itself (`choices_page`).
 - `unsubscribe`: the `/u/{token}` page, also the List-Unsubscribe header's target (RFC 8058).
-- `opening`: a signed member link opened to its community and member, or the page saying why not.
 """
 
 from cerchia.preferences.service import save, show

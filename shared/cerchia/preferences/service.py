@@ -15,30 +15,31 @@ from datetime import datetime
 from cerchia.digests.reach import note_lost_reach
 from cerchia.domain.preferences import current_choices, parse_choices
 from cerchia.errors import Conflict, InvalidInput, NotFound, Transient
-from cerchia.preferences.opening import PREFERENCES, open_member_link
 from cerchia.preferences.pages import choices_page
 from cerchia.store import get_store, keys
 from cerchia.store import preferences as preference_store
 from cerchia.web.pages import Page, message_page
+from cerchia.web.signed_links import open_signed_link
 
+PREFERENCES = "preferences"
 SAVE_ATTEMPTS = 3
 
 
 def show(token: str, now: datetime, fallback_locale: str = "en") -> Page:
     """GET: the member's current choices in a form. Changes nothing."""
-    opened = open_member_link(PREFERENCES, token, now, fallback_locale)
+    opened = open_signed_link(token, PREFERENCES, now, fallback_locale)
     if isinstance(opened, Page):
         return opened
-    community, member = opened
+    community, member = opened.community, opened.member
     return choices_page(community, member, current_choices(member, community))
 
 
 def save(token: str, form: Mapping[str, str], now: datetime, fallback_locale: str = "en") -> Page:
     """POST: save the posted choices (the form is the whole wanted state) and show them, confirmed."""
-    opened = open_member_link(PREFERENCES, token, now, fallback_locale)
+    opened = open_signed_link(token, PREFERENCES, now, fallback_locale)
     if isinstance(opened, Page):
         return opened
-    community, member = opened
+    community, member = opened.community, opened.member
     try:
         choices = parse_choices(form, member)
     except InvalidInput as error:

@@ -10,13 +10,15 @@ from datetime import datetime
 
 from cerchia import aws, links
 from cerchia.digests.reach import note_lost_reach
-from cerchia.domain import rules
 from cerchia.errors import NotFound
 from cerchia.i18n import translator
 from cerchia.mail.compose import PREFERENCES_LINK_LIFETIME
-from cerchia.preferences.opening import PREFERENCES, UNSUBSCRIBE, open_member_link
+from cerchia.preferences.service import PREFERENCES
 from cerchia.store import get_store, keys
 from cerchia.web.pages import Page, message_page, render_page
+from cerchia.web.signed_links import open_signed_link
+
+UNSUBSCRIBE = "unsubscribe"
 
 
 def is_unsubscribe_request(fields: dict[str, str]) -> bool:
@@ -40,11 +42,10 @@ def unsubscribe(
     With `fields` (the posted form), a POST that is neither the RFC 8058 one-click body nor the
     form's own confirmation changes nothing and shows the form again (400).
     """
-    opened = open_member_link(UNSUBSCRIBE, token, now, fallback_locale)
+    opened = open_signed_link(token, UNSUBSCRIBE, now, fallback_locale)
     if isinstance(opened, Page):
         return opened
-    community, member = opened
-    locale = rules.resolve_locale(member.locale, community.locale)
+    community, member, locale = opened.community, opened.member, opened.locale
     preferences_path = _preferences_path(community.community_id, member.member_id, now)
     if not confirm or (fields is not None and not is_unsubscribe_request(fields)):
         t = translator(locale)
