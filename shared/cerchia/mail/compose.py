@@ -13,7 +13,7 @@ from typing import Any
 
 from cerchia import links, runtime
 from cerchia.domain import rules
-from cerchia.domain.models import Community
+from cerchia.domain.models import Community, Member
 from cerchia.domain.text import clean
 from cerchia.formatting import fit_subject
 from cerchia.i18n import LOCALES, catalogue, translator
@@ -46,6 +46,18 @@ class Recipient:
     def first_name(self) -> str:
         """How emails greet them: the first name they gave, else the first word of their name."""
         return rules.first_name(self.given_name, self.name)
+
+    @classmethod
+    def for_member(cls, member: Member, is_leader: bool = False) -> Recipient:
+        """A member of the community, greeted by the first name they gave."""
+        return cls(
+            email=member.email,
+            name=member.name,
+            locale=member.locale,
+            member_id=member.member_id,
+            is_leader=is_leader,
+            given_name=member.first_name,
+        )
 
 
 def public_url(path: str) -> str:

@@ -23,14 +23,7 @@ def compose_poll_email(kind: str, community: Community, poll: Poll, member: Memb
     locale = rules.resolve_locale(member.locale, community.locale)
     t = translator(locale)
     timezone = member.timezone or community.timezone
-    recipient = Recipient(
-        email=member.email,
-        name=member.name,
-        locale=member.locale,
-        member_id=member.member_id,
-        is_leader=member.role == "leader",
-        given_name=member.first_name,
-    )
+    recipient = Recipient.for_member(member, is_leader=member.role == "leader")
     context: dict[str, Any] = {
         "poll": poll,
         "member": member,
