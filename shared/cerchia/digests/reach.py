@@ -9,8 +9,7 @@ from datetime import datetime
 
 from cerchia.domain.models import Community
 from cerchia.observability import logger
-from cerchia.store import Store
-from cerchia.store import digests as digest_store
+from cerchia.store import Store, weeks
 
 
 def note_lost_reach(store: Store, community: Community, at: datetime, attribute: str, value: str) -> None:
@@ -19,6 +18,6 @@ def note_lost_reach(store: Store, community: Community, at: datetime, attribute:
     Counting must never undo what was recorded: a failure here is logged and forgotten.
     """
     try:
-        digest_store.note_in_week(store, community, at, attribute, value)
+        weeks.note_in_week(store.table, community, at, attribute, value)
     except Exception:
         logger().exception("could not count lost reach for the leader report", extra={"attribute": attribute})

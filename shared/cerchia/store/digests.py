@@ -15,13 +15,11 @@ from typing import Any
 from cerchia.domain import digests as d
 from cerchia.domain.digest_content import Snapshot
 from cerchia.domain.digests import WeekActivity
-from cerchia.domain.models import Community, Member, Post
-from cerchia.domain.rules import week_of
+from cerchia.domain.models import Member, Post
 from cerchia.errors import AlreadyExists
 from cerchia.store import keys
 from cerchia.store.client import BATCH_GET_ATTEMPTS
 from cerchia.store.codec import readable, to_value
-from cerchia.store.expressions import Update
 from cerchia.store.posts import post_from_item
 from cerchia.store.roster import member_from_item
 from cerchia.store.table import Store
@@ -164,21 +162,6 @@ def _waiting_page(store: Store, community_id: str, start: datetime, end: datetim
         },
         Limit=limit,
     )
-
-
-def note_in_week(store: Store, community: Community, at: datetime, attribute: str, value: str) -> None:
-    """Add `value` to a string set of the week's lost-reach item at `at` (unsubscribes, bounces, suppressions).
-
-    A set, not a number: the same member or address noted twice (a retried request, a redelivered
-    notification) counts once.
-    """
-    week_key = week_of(at, community.timezone)
-    update = Update(
-        keys.week_lost_reach(community.community_id, week_key),
-        adds={attribute: {value}},
-        sets={"entity": "week-reach", "week": week_key},
-    )
-    store.table.update(update)
 
 
 # ------------------------------------------------------------------ posts, members, member weeks

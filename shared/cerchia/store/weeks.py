@@ -89,3 +89,18 @@ def activity_writes(
         expressions.update(table_name, "plain", shard_update),
         expressions.update(table_name, "plain", member_update),
     ]
+
+
+def note_in_week(table: Table, community: Community, at: datetime, attribute: str, value: str) -> None:
+    """Add `value` to a string set of the week's lost-reach item at `at` (unsubscribes, bounces, suppressions).
+
+    A set, not a number: the same member or address noted twice (a retried request, a redelivered
+    notification) counts once.
+    """
+    week_key = rules.week_of(at, community.timezone)
+    update = expressions.Update(
+        keys.week_lost_reach(community.community_id, week_key),
+        adds={attribute: {value}},
+        sets={"entity": "week-reach", "week": week_key},
+    )
+    table.update(update)

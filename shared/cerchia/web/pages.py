@@ -5,8 +5,6 @@ A GET only shows; a POST acts. Pages answer with no-store and a strict CSP.
 
 from __future__ import annotations
 
-import email
-import email.policy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -69,6 +67,10 @@ def form_fields(body: str | None, content_type: str | None = None) -> dict[str, 
 
 def _multipart_fields(body: str, content_type: str) -> dict[str, str]:
     document = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n{body}"
+    # Deferred: the email parser and its policy cost the pages' cold start, and only a multipart form needs them.
+    import email
+    import email.policy
+
     message = email.message_from_string(document, policy=email.policy.default)
     if not message.is_multipart():
         return {}
