@@ -21,6 +21,8 @@ from cerchia.errors import InvalidLink
 # are these.
 CONSOLE_LINK_PURPOSE = "console-link"
 CONSOLE_OPEN_PATH = "/l/open/"
+# A member's preference page stays reachable from any email of the past year.
+PREFERENCES_LINK_LIFETIME = timedelta(days=365)
 
 
 def _serializer(secret: str, purpose: str) -> URLSafeSerializer:

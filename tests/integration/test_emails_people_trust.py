@@ -74,7 +74,7 @@ def test_no_italian_email_addresses_its_reader_as_a_man_or_a_woman_or_as_voi(wee
 
 
 def test_the_italian_pages_a_member_or_leader_opens_are_gender_neutral_and_say_tu(week):
-    from cerchia import preferences
+    from cerchia.preferences import service as preferences
     from cerchia.preferences import unsubscribe as pages
 
     now = week.clock.now()
@@ -221,10 +221,11 @@ def test_every_email_and_page_reads_well_on_a_phone(week):
 
     from emails_support import sent_raw
 
-    from cerchia import polls, preferences
+    from cerchia import polls
     from cerchia.domain.polls import NewPoll
     from cerchia.nudges.pages import nudge_link_page
     from cerchia.polls import pages as poll_pages
+    from cerchia.preferences import service as preferences
     from cerchia.preferences import unsubscribe as pages
     from cerchia.store import get_store
     from support import ROOT

@@ -10,6 +10,9 @@ from cerchia.domain.models import Community, Member
 from cerchia.errors import InvalidInput
 from cerchia.locales import LOCALES
 
+# The purpose the preference page's signed links carry (`cerchia.links`).
+PREFERENCES = "preferences"
+
 DIGESTS = ("weekly", "biweekly", "off")
 # Shown when a leader never chose quiet hours: no nudge between 21:00 and 08:00 in their time zone.
 DEFAULT_QUIET_HOURS = (21, 8)

@@ -28,7 +28,6 @@ UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=365)
 CONSOLE_LINK_KINDS = frozenset({"nudge", "leader-digest", "poll-results"})
 # A console link in an email may be opened later the same week, still only once.
 CONSOLE_LINK_LIFETIME = timedelta(days=7)
-PREFERENCES_LINK_LIFETIME = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def unsubscribe_url(community_id: str, member_id: str, now: datetime) -> str:
 
 def preferences_url(community_id: str, member_id: str, now: datetime) -> str:
     """The member's preference page (digest, polls, language; nudges and quiet hours for leaders)."""
-    return signed_link("preferences", "/p/", {"c": community_id, "m": member_id}, now + PREFERENCES_LINK_LIFETIME)
+    return signed_link("preferences", "/p/", {"c": community_id, "m": member_id}, now + links.PREFERENCES_LINK_LIFETIME)
 
 
 def footer_why(kind: str, community: Community, recipient: Recipient, locale: str) -> str:

@@ -4,7 +4,3 @@
 - `pages`: the preference form itself (`choices_page`).
 - `unsubscribe`: the `/u/{token}` page, also the List-Unsubscribe header's target (RFC 8058).
 """
-
-from cerchia.preferences.service import save, show
-
-__all__ = ["save", "show"]

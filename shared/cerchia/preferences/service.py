@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from cerchia.digests.reach import note_lost_reach
-from cerchia.domain.preferences import current_choices, parse_choices
+from cerchia.domain.preferences import PREFERENCES, current_choices, parse_choices
 from cerchia.errors import Conflict, InvalidInput, NotFound, Transient
 from cerchia.preferences.pages import choices_page
 from cerchia.store import get_store, keys
@@ -21,7 +21,6 @@ from cerchia.store import preferences as preference_store
 from cerchia.web.pages import Page, message_page
 from cerchia.web.signed_links import open_signed_link
 
-PREFERENCES = "preferences"
 SAVE_ATTEMPTS = 3
 
 

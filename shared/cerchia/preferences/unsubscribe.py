@@ -10,10 +10,9 @@ from datetime import datetime
 
 from cerchia import aws, links
 from cerchia.digests.reach import note_lost_reach
+from cerchia.domain.preferences import PREFERENCES
 from cerchia.errors import NotFound
 from cerchia.i18n import translator
-from cerchia.mail.compose import PREFERENCES_LINK_LIFETIME
-from cerchia.preferences.service import PREFERENCES
 from cerchia.store import get_store, keys
 from cerchia.web.pages import Page, message_page, render_page
 from cerchia.web.signed_links import open_signed_link
@@ -29,7 +28,7 @@ def is_unsubscribe_request(fields: dict[str, str]) -> bool:
 def _preferences_path(community_id: str, member_id: str, now: datetime) -> str:
     """The member's preference page, relative to /u/{token} (so it works under any base path)."""
     token = links.sign(
-        aws.link_secret(), PREFERENCES, {"c": community_id, "m": member_id}, now + PREFERENCES_LINK_LIFETIME
+        aws.link_secret(), PREFERENCES, {"c": community_id, "m": member_id}, now + links.PREFERENCES_LINK_LIFETIME
     )
     return f"../p/{token}"
 
