@@ -58,6 +58,7 @@ do_HEAD
 do_OPTIONS
 do_PATCH
 do_POST
+filename  # template_cache.py: the argument Jinja passes to BytecodeCache.get_cache_key, ignored on purpose
 do_PUT
 _.log_message
 memo  # __deepcopy__(self, memo)

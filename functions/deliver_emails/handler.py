@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from cerchia import coldstart  # first of all: no garbage collection until the first event is served
+
+# isort: split
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -27,6 +31,7 @@ def deliver_chunk(record: SQSRecord) -> None:
     )
 
 
+@coldstart.first_call_resumes
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
     # A failed chunk goes back to the queue; members already emailed are skipped by the ledger.

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from cerchia import coldstart  # first of all: no garbage collection until the first event is served
+
+# isort: split
+
 from aws_lambda_powertools import Logger
 
 from cerchia import clock
@@ -16,6 +20,7 @@ class SweepIncomplete(RuntimeError):
     """Some leaders' nudges could not go out; raising makes the scheduler retry the (idempotent) sweep."""
 
 
+@coldstart.first_call_resumes
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
     counts = sweep(clock.now())

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from cerchia import coldstart  # first of all: no garbage collection until the first event is served
+
+# isort: split
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
@@ -30,6 +34,7 @@ def receive_delivery(community_id: str) -> Response:
     return answer(result)
 
 
+@coldstart.first_call_resumes
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
     return app.resolve(event, context)

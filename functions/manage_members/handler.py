@@ -1,5 +1,9 @@
 """Member lifecycle API (Bearer API key): import members without welcomes, erase a member, show what is held."""
 
+from cerchia import coldstart  # first of all: no garbage collection until the first event is served
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -67,6 +71,7 @@ def unreadable_body(error: Exception) -> Response:
 answer_domain_errors(app, NO_KEY)
 
 
+@coldstart.first_call_resumes
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
     return app.resolve(event, context)

@@ -4,6 +4,10 @@ The document is the resolver's own (`cerchia.polls.openapi`): the poll routes be
 other functions serve (the platform's webhooks, the member lifecycle), included for the document only.
 """
 
+from cerchia import coldstart  # first of all: no garbage collection until the first event is served
+
+# isort: split
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -123,6 +127,7 @@ def invalid_request(error: RequestValidationError) -> Response:
 answer_domain_errors(app, NO_KEY)
 
 
+@coldstart.first_call_resumes
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
     return app.resolve(event, context)

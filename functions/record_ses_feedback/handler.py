@@ -6,6 +6,10 @@ dead-letter queue. A redelivered notification counts nothing twice (keyed on SES
 
 from __future__ import annotations
 
+from cerchia import coldstart  # first of all: no garbage collection until the first event is served
+
+# isort: split
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
@@ -18,6 +22,7 @@ logger = Logger()
 metrics = Metrics()
 
 
+@coldstart.first_call_resumes
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 @event_source(data_class=SNSEvent)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from cerchia import coldstart  # first of all: no garbage collection until the first event is served
+
+# isort: split
+
 from aws_lambda_powertools import Logger
 
 from cerchia import clock
@@ -12,6 +16,7 @@ logger = Logger()
 next_work = next_due
 
 
+@coldstart.first_call_resumes
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
     counts = run_due_jobs(clock.now())

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from cerchia import coldstart  # first of all: no garbage collection until the first event is served
+
+# isort: split
+
 import base64
 
 from aws_lambda_powertools import Logger
@@ -31,6 +35,7 @@ def _request(event: dict) -> Request:
     )
 
 
+@coldstart.first_call_resumes
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
     reply = respond(_request(event), clock.now())

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from cerchia import coldstart  # first of all: no garbage collection until the first event is served
+
+# isort: split
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
@@ -39,6 +43,7 @@ def unreadable(error: UnicodeDecodeError) -> Response:
     return as_response(unreadable_form(locale_of(app.current_event.headers)))
 
 
+@coldstart.first_call_resumes
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
     return app.resolve(event, context)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from cerchia import coldstart  # first of all: no garbage collection until the first event is served
+
+# isort: split
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -22,6 +26,7 @@ def welcome(record: DynamoDBRecord) -> None:
     logger.info("welcome", community_id=image["community_id"], member_id=image["member_id"], outcome=outcome)
 
 
+@coldstart.first_call_resumes
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict:
     # SES unable to send keeps the welcome as a due job (outcome "deferred"); any other failure fails

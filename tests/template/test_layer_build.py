@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from cerchia.template_cache import template_names
 from cerchia_infra.template_table import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,11 +82,15 @@ def test_sam_build_makes_an_arm64_layer_with_cerchia_and_no_docker(tmp_path: Pat
     shipped = {
         path.relative_to(source)
         for path in source.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+        if path.is_file() and not {"__pycache__", "__compiled__"} & set(path.parts) and path.suffix != ".pyc"
     }
     in_layer = {path.relative_to(site / "cerchia") for path in (site / "cerchia").rglob("*") if path.is_file()}
     assert shipped <= in_layer, f"missing from the layer: {sorted(map(str, shipped - in_layer))[:10]}"
     assert not list((site / "cerchia").rglob("*.cpython-311.pyc")), "bytecode for the wrong Python in the layer"
+    if python313_dir() is not None:  # the layer's Python: its templates ship compiled, one entry each
+        compiled = sorted((site / "cerchia" / "templates" / "__compiled__").iterdir())
+        assert compiled and all(entry.name.endswith(".py313.cache") for entry in compiled), compiled[:3]
+        assert len(compiled) == len(template_names())
 
     cores = list(site.glob("pydantic_core/_pydantic_core*.so"))
     assert cores, "pydantic_core's compiled module is missing from the layer"

@@ -19,8 +19,8 @@ MAX_LINES = 400
 FEATURES = (
     "welcome", "nudges", "polls", "digests", "preferences", "feedback", "communities", "ingest", "members", "console",
 )  # fmt: skip
-# What every handler may use besides its one feature: time, errors, what pages and the API share.
-SHARED = {"clock", "errors", "web", "observability", "settings", "runtime", "domain", "dispatch", "jobs"}
+# What every handler may use besides its one feature: time, errors, what pages and the API share, the cold start.
+SHARED = {"clock", "errors", "web", "observability", "settings", "runtime", "domain", "dispatch", "jobs", "coldstart"}
 
 
 def python_files(*folders: Path) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -166,10 +167,14 @@ class Envelope(BaseModel):
     data: dict[str, Any]
 
 
-class PlatformEvent(BaseModel):
-    """One accepted event: its type, when it happened (event time, else arrival), and its data."""
+@dataclass(frozen=True)
+class PlatformEvent:
+    """One accepted event: its type, when it happened (event time, else arrival), and its data.
 
-    model_config = ConfigDict(frozen=True, defer_build=True)
+    A plain value, not a model: its parts are validated on the way in (`parse_event`, the Discourse
+    mapping), and validating `data` again against the union of every kind would build all seven
+    models' validators on a cold start that needs one.
+    """
 
     type: str
     occurred_at: datetime

@@ -27,7 +27,7 @@ TRUE = {"true", "t", "1", "yes"}
 class ImportedMember(BaseModel):
     """One member as the import API takes it."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     member_id: Identifier
     email: EmailStr
@@ -39,7 +39,7 @@ class ImportedMember(BaseModel):
 
 
 class ImportRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     members: list[dict[str, Any]] = Field(
         min_length=1, max_length=MAX_IMPORT, description=f"1 to {MAX_IMPORT} members, each like ImportedMember."
@@ -50,6 +50,8 @@ Outcome = Literal["imported", "already-there", "rejected"]
 
 
 class ImportResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     index: int = Field(description="Position of the member in the request (0-based).")
     member_id: str | None = None
     outcome: Outcome
@@ -57,6 +59,8 @@ class ImportResult(BaseModel):
 
 
 class ImportAnswer(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     imported: int
     already_there: int
     rejected: int
